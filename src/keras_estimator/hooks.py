@@ -1,0 +1,104 @@
+"""Hooks: user code the Estimator runs between training (or evaluation) loops.
+
+tf.estimator's `SessionRunHook` ran inside a `tf.compat.v1.Session` on every step; there is no
+session in TensorFlow 2 and several steps run inside one `tf.function` call. A `Hook` instead
+runs in Python between loops, and a loop always ends at the step a hook asks for with
+`next_step`, so a hook sees exactly the steps it needs:
+
+- `begin(context)`: once, after variables are restored and before the first step.
+- `next_step(global_step)`: the next global step after which `after_run` must run (None: after
+  whatever loop comes next).
+- `after_run(context)`: after each loop; `context.global_step`, `context.loss` (the loss of the
+  last step run) and `context.request_stop()`.
+- `end(context)`: once, after the last step, before the final checkpoint is saved.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class RunContext:
+    """What a hook sees of a running `train`, `evaluate` or `predict` call."""
+
+    def __init__(self, estimator: Any, mode: str, global_step: int):
+        self.estimator = estimator
+        self.mode = mode
+        self.global_step = global_step
+        self.loss: float | None = None
+        self.steps_in_call = 0
+        self._stop = False
+
+    def request_stop(self) -> None:
+        """Ends the call after the current loop (a final checkpoint is still saved)."""
+        self._stop = True
+
+    @property
+    def stop_requested(self) -> bool:
+        return self._stop
+
+
+class Hook:
+    """Base class for hooks passed to `train`, `evaluate` and `predict`."""
+
+    def begin(self, context: RunContext) -> None:
+        pass
+
+    def next_step(self, global_step: int) -> int | None:
+        return None
+
+    def after_run(self, context: RunContext) -> None:
+        pass
+
+    def end(self, context: RunContext) -> None:
+        pass
+
+
+class StopAtStepHook(Hook):
+    """Stops training after `num_steps` more steps, or at global step `last_step`.
+
+    Raises:
+        ValueError: if neither or both are given.
+    """
+
+    def __init__(self, num_steps: int | None = None, last_step: int | None = None):
+        if (num_steps is None) == (last_step is None):
+            raise ValueError("StopAtStepHook needs exactly one of num_steps and last_step.")
+        self._num_steps = num_steps
+        self._last_step = last_step
+
+    def begin(self, context: RunContext) -> None:
+        if self._num_steps is not None:
+            self._last_step = context.global_step + self._num_steps
+
+    def next_step(self, global_step: int) -> int | None:
+        return self._last_step
+
+    def after_run(self, context: RunContext) -> None:
+        if context.global_step >= self._last_step:
+            context.request_stop()
+
+
+class CheckpointSaverListener:
+    """Called around each checkpoint `train` saves (tf.estimator's saving_listeners)."""
+
+    def begin(self) -> None:
+        pass
+
+    def before_save(self, global_step: int) -> None:
+        pass
+
+    def after_save(self, global_step: int, checkpoint_path: str) -> bool | None:
+        """Return True to stop training after this save."""
+        return None
+
+    def end(self, global_step: int) -> None:
+        pass
+
+
+def check_hooks(hooks: Any, cls: type, what: str) -> list:
+    hooks = list(hooks or ())
+    for hook in hooks:
+        if not isinstance(hook, cls):
+            raise ValueError(f"{what} must be {cls.__name__} instances, got {type(hook).__name__}.")
+    return hooks

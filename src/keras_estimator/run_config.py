@@ -1,0 +1,130 @@
+"""`RunConfig`: how an Estimator runs (where it writes, how often it saves, logs and loops)."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import tensorflow as tf
+
+_DEFAULT_SAVE_CHECKPOINTS_SECS = 600
+
+
+@dataclasses.dataclass(frozen=True, init=False)
+class RunConfig:
+    """Immutable run configuration, with the fields and defaults of `tf.estimator.RunConfig`.
+
+    Args:
+        model_dir: Directory for checkpoints, summaries and evaluation results. If the
+            Estimator is also given a model_dir, both must be the same.
+        tf_random_seed: Seed applied (with `keras.utils.set_random_seed`, which is process
+            wide) before the Estimator first builds its variables, so initial weights and
+            dropout are reproducible.
+        save_summary_steps: Write the training loss to TensorBoard every this many steps
+            (0 or None: never).
+        save_checkpoints_steps: Save a checkpoint every this many steps. Excludes
+            `save_checkpoints_secs`.
+        save_checkpoints_secs: Save a checkpoint every this many seconds. Defaults to 600 when
+            neither this nor `save_checkpoints_steps` is given. A checkpoint is always saved at
+            the end of `train`.
+        keep_checkpoint_max: How many recent checkpoints to keep (None or 0: all).
+        keep_checkpoint_every_n_hours: Additionally keep one checkpoint per this many hours.
+        log_step_count_steps: Log loss and steps/sec every this many steps (0 or None: never).
+        steps_per_loop: Most training or evaluation steps run inside one `tf.function` call,
+            to avoid Python overhead per step. Loops always end at checkpoint, summary and log
+            steps, and at steps hooks asked for, so those happen at the exact step.
+        train_distribute: A `tf.distribute.Strategy` whose scope holds the variables and whose
+            `run` executes each step (None: the default strategy, one device).
+
+    Raises:
+        ValueError: for a negative or zero count where a positive one is needed, for both
+            `save_checkpoints_steps` and `save_checkpoints_secs`, or an unknown field in
+            `replace`.
+    """
+
+    model_dir: str | None
+    tf_random_seed: int | None
+    save_summary_steps: int | None
+    save_checkpoints_steps: int | None
+    save_checkpoints_secs: float | None
+    keep_checkpoint_max: int | None
+    keep_checkpoint_every_n_hours: float
+    log_step_count_steps: int | None
+    steps_per_loop: int
+    train_distribute: Any
+
+    def __init__(
+        self,
+        model_dir: str | None = None,
+        tf_random_seed: int | None = None,
+        save_summary_steps: int | None = 100,
+        save_checkpoints_steps: int | None = None,
+        save_checkpoints_secs: float | None = None,
+        keep_checkpoint_max: int | None = 5,
+        keep_checkpoint_every_n_hours: float = 10000,
+        log_step_count_steps: int | None = 100,
+        steps_per_loop: int = 100,
+        train_distribute: Any = None,
+    ):
+        if save_checkpoints_steps is not None and save_checkpoints_secs is not None:
+            raise ValueError(
+                "Can not provide both save_checkpoints_steps and save_checkpoints_secs."
+            )
+        if save_checkpoints_steps is None and save_checkpoints_secs is None:
+            save_checkpoints_secs = _DEFAULT_SAVE_CHECKPOINTS_SECS
+        if model_dir is not None:
+            model_dir = str(model_dir)
+        _check_int("tf_random_seed", tf_random_seed, minimum=0, optional=True)
+        _check_int("save_summary_steps", save_summary_steps, minimum=0, optional=True)
+        _check_int("save_checkpoints_steps", save_checkpoints_steps, minimum=1, optional=True)
+        if save_checkpoints_secs is not None and not (
+            isinstance(save_checkpoints_secs, (int, float)) and save_checkpoints_secs > 0
+        ):
+            raise ValueError(
+                f"save_checkpoints_secs must be a positive number, given {save_checkpoints_secs!r}."
+            )
+        _check_int("keep_checkpoint_max", keep_checkpoint_max, minimum=0, optional=True)
+        if not (
+            isinstance(keep_checkpoint_every_n_hours, (int, float))
+            and keep_checkpoint_every_n_hours > 0
+        ):
+            raise ValueError(
+                "keep_checkpoint_every_n_hours must be a positive number, given "
+                f"{keep_checkpoint_every_n_hours!r}."
+            )
+        _check_int("log_step_count_steps", log_step_count_steps, minimum=0, optional=True)
+        _check_int("steps_per_loop", steps_per_loop, minimum=1)
+        if train_distribute is not None and not isinstance(train_distribute, tf.distribute.Strategy):
+            raise ValueError(
+                "train_distribute must be a tf.distribute.Strategy, given "
+                f"{type(train_distribute).__name__}."
+            )
+        values = dict(locals())
+        for field in dataclasses.fields(self):
+            object.__setattr__(self, field.name, values[field.name])
+
+    def replace(self, **kwargs: Any) -> "RunConfig":
+        """Returns a new `RunConfig` with the given fields replaced.
+
+        Raises:
+            ValueError: for an unknown field or an invalid value.
+        """
+        names = {f.name for f in dataclasses.fields(self)}
+        unknown = sorted(set(kwargs) - names)
+        if unknown:
+            raise ValueError(f"RunConfig has no field(s) {unknown}; fields are {sorted(names)}.")
+        values = {name: getattr(self, name) for name in names}
+        # A default secs must not collide with an explicitly requested steps cadence.
+        if kwargs.get("save_checkpoints_steps") is not None and "save_checkpoints_secs" not in kwargs:
+            values["save_checkpoints_secs"] = None
+        if kwargs.get("save_checkpoints_secs") is not None and "save_checkpoints_steps" not in kwargs:
+            values["save_checkpoints_steps"] = None
+        values.update(kwargs)
+        return RunConfig(**values)
+
+
+def _check_int(name: str, value: Any, minimum: int, optional: bool = False) -> None:
+    if value is None and optional:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, given {value!r}.")

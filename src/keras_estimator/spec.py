@@ -1,0 +1,116 @@
+"""`EstimatorSpec`: what `model_fn` returns to tell the Estimator what to run in each mode."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping, NamedTuple
+
+import keras
+import tensorflow as tf
+
+from keras_estimator.mode_keys import ModeKeys
+
+
+class EstimatorSpec(
+    NamedTuple(
+        "EstimatorSpec",
+        [
+            ("mode", str),
+            ("predictions", Any),
+            ("loss", Any),
+            ("train_op", Any),
+            ("eval_metric_ops", Any),
+            ("export_outputs", Any),
+        ],
+    )
+):
+    """Ops and objects returned from a `model_fn` and passed to an `Estimator`.
+
+    Args:
+        mode: A `ModeKeys` value: the mode `model_fn` was called with.
+        predictions: A tensor or a dict of tensors, each with the batch as its first dimension.
+            Required in `PREDICT`.
+        loss: A scalar tensor: the mean loss of the batch. Required in `TRAIN` and `EVAL`.
+        train_op: What runs the update, usually `keras_estimator.minimize(loss, optimizer)`.
+            Required in `TRAIN`. In TensorFlow 2 the update runs when `model_fn` calls it; the
+            field marks that it was done.
+        eval_metric_ops: A dict of name to `keras.metrics.Metric`, updated inside `model_fn`.
+            The Estimator resets them at the start of each `evaluate` and never checkpoints
+            them. Unlike tf.estimator, values are Metric objects, not `(value, update_op)`.
+        export_outputs: A dict of signature name to export output, used by
+            `export_saved_model`.
+
+    Raises:
+        ValueError: if a field the mode requires is missing, the loss is not a scalar, or a
+            field has the wrong type. The message names the mode and the field.
+    """
+
+    def __new__(
+        cls,
+        mode: str,
+        predictions: Any = None,
+        loss: Any = None,
+        train_op: Any = None,
+        eval_metric_ops: Mapping[str, keras.metrics.Metric] | None = None,
+        export_outputs: Mapping[str, Any] | None = None,
+    ) -> "EstimatorSpec":
+        ModeKeys.validate(mode)
+        if mode == ModeKeys.TRAIN:
+            _require(mode, "loss", loss)
+            _require(mode, "train_op", train_op)
+        elif mode == ModeKeys.EVAL:
+            _require(mode, "loss", loss)
+        else:
+            _require(mode, "predictions", predictions)
+        if loss is not None:
+            loss = _check_loss(mode, loss)
+        if predictions is not None:
+            _check_predictions(mode, predictions)
+        eval_metric_ops = dict(eval_metric_ops or {})
+        for name, metric in eval_metric_ops.items():
+            if not isinstance(name, str):
+                raise ValueError(f"EstimatorSpec eval_metric_ops keys must be strings, got {name!r}.")
+            if not isinstance(metric, keras.metrics.Metric):
+                raise ValueError(
+                    f"EstimatorSpec eval_metric_ops[{name!r}] must be a keras.metrics.Metric "
+                    f"updated inside model_fn, got {type(metric).__name__}."
+                )
+        if export_outputs is not None and not isinstance(export_outputs, Mapping):
+            raise ValueError(
+                f"EstimatorSpec export_outputs must be a dict, got {type(export_outputs).__name__}."
+            )
+        return super().__new__(
+            cls, mode, predictions, loss, train_op, eval_metric_ops, export_outputs
+        )
+
+
+def _require(mode: str, field: str, value: Any) -> None:
+    if value is None:
+        raise ValueError(f"EstimatorSpec for mode {mode!r} is missing {field}.")
+
+
+def _check_loss(mode: str, loss: Any) -> tf.Tensor:
+    try:
+        loss = tf.convert_to_tensor(loss)
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"EstimatorSpec loss for mode {mode!r} is not a tensor: {e}") from None
+    if loss.shape.rank is not None and loss.shape.rank != 0:
+        raise ValueError(
+            f"Loss must be scalar, given: {loss.shape} (mode {mode!r}). "
+            "Reduce it, e.g. with tf.reduce_mean."
+        )
+    if not (loss.dtype.is_floating or loss.dtype.is_complex):
+        raise ValueError(f"Loss must be a floating-point tensor, given dtype {loss.dtype.name}.")
+    return loss
+
+
+def _check_predictions(mode: str, predictions: Any) -> None:
+    items = predictions.items() if isinstance(predictions, Mapping) else [(None, predictions)]
+    for key, value in items:
+        if key is not None and not isinstance(key, str):
+            raise ValueError(f"EstimatorSpec predictions keys must be strings, got {key!r}.")
+        if not tf.is_tensor(value):
+            where = "predictions" if key is None else f"predictions[{key!r}]"
+            raise ValueError(
+                f"EstimatorSpec {where} for mode {mode!r} must be a tensor, got "
+                f"{type(value).__name__}."
+            )

@@ -1,0 +1,144 @@
+"""Variables that persist across `model_fn` calls.
+
+`model_fn` builds new Keras layers, optimizers and metrics every time it is traced (once per mode
+and input signature). The store intercepts variable creation while it runs: the first request for
+a name creates the variable, later requests for the same name get the same variable back. Names
+are Keras variable paths (`dense/kernel`, `adam/dense_kernel_momentum`), made deterministic by
+giving each `model_fn` call a fresh Keras auto-naming counter, so names match across modes, calls
+and processes, which is what makes checkpoints in model_dir resumable.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+from typing import Iterator
+
+import keras
+import tensorflow as tf
+
+# Keras keeps auto-naming counters and the name-scope stack in its global state; these are the
+# only two entries the store touches.
+from keras.src.backend.common import global_state
+from keras.src.backend.common.name_scope import current_path
+
+
+@contextlib.contextmanager
+def _fresh_keras_naming() -> Iterator[None]:
+    """Auto-names ("dense", "dense_1", ...) restart for each model_fn call."""
+    saved_uids = global_state.get_global_attribute("object_name_uids")
+    saved_stack = global_state.get_global_attribute("name_scope_stack")
+    global_state.set_global_attribute("object_name_uids", collections.defaultdict(int))
+    global_state.set_global_attribute("name_scope_stack", [])
+    try:
+        yield
+    finally:
+        global_state.set_global_attribute("object_name_uids", saved_uids)
+        global_state.set_global_attribute("name_scope_stack", saved_stack)
+
+
+class VariableStore:
+    """Name -> variable map filled by the variables `model_fn` creates."""
+
+    def __init__(self) -> None:
+        self._variables: dict[str, tf.Variable] = {}
+        self._initial: dict[str, tf.Tensor] = {}
+        self._not_checkpointed: set[str] = set()
+        self._views: dict[str, keras.Variable] = {}
+        self._call_keys: list[str] | None = None
+
+    # -- creation ---------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def scope(self) -> Iterator[list[str]]:
+        """Runs one model_fn call; yields the list of names it used, filled as it runs."""
+        if self._call_keys is not None:
+            raise RuntimeError("model_fn calls cannot be nested.")
+        self._call_keys = []
+        try:
+            with _fresh_keras_naming(), tf.variable_creator_scope(self._creator):
+                yield self._call_keys
+        finally:
+            self._call_keys = None
+
+    def _creator(self, next_creator, **kwargs):
+        path = current_path()
+        name = (kwargs.get("name") or "Variable").split(":")[0]
+        base = f"{path}/{name}" if path else name
+        key, n = base, 0
+        while key in self._call_keys:  # Same name twice in one call: number them in order.
+            n += 1
+            key = f"{base}_{n}"
+        self._call_keys.append(key)
+        existing = self._variables.get(key)
+        if existing is not None:
+            dtype = kwargs.get("dtype")
+            if dtype is not None and tf.as_dtype(dtype).base_dtype != existing.dtype.base_dtype:
+                raise ValueError(
+                    f"model_fn asked for variable {key!r} with dtype {tf.as_dtype(dtype).name}, "
+                    f"but an earlier call created it with {existing.dtype.name}. model_fn must "
+                    "build the same variables in every mode."
+                )
+            return existing
+        variable = next_creator(**kwargs)
+        self._variables[key] = variable
+        return variable
+
+    # -- queries ----------------------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self._variables)
+
+    def names(self) -> list[str]:
+        return list(self._variables)
+
+    def get(self, key: str) -> tf.Variable | None:
+        return self._variables.get(key)
+
+    def key_of(self, variable) -> str | None:
+        """The store name of a tf.Variable or of a Keras Variable wrapping one."""
+        target = getattr(variable, "_value", variable)
+        for key, v in self._variables.items():
+            if v is target or v is variable:
+                return key
+        return None
+
+    def checkpointed(self) -> dict[str, tf.Variable]:
+        """The variables saved in checkpoints: everything but metric state."""
+        return {k: v for k, v in self._variables.items() if k not in self._not_checkpointed}
+
+    def trainable_views(self, keys: list[str]) -> list[keras.Variable]:
+        """Keras Variables for the trainable variables named in `keys`, for Keras optimizers
+        (which name their slots after a variable's path)."""
+        views = []
+        for key in keys:
+            variable = self._variables[key]
+            if not variable.trainable:
+                continue
+            view = self._views.get(key)
+            if view is None:
+                with _fresh_keras_naming():  # Path == store name, wherever minimize is called.
+                    view = keras.Variable(
+                        variable, name=key.replace("/", "_"), dtype=variable.dtype.base_dtype.name,
+                        trainable=True,
+                    )
+                self._views[key] = view
+            views.append(view)
+        return views
+
+    # -- state ------------------------------------------------------------------------------
+    def exclude_from_checkpoints(self, variables) -> None:
+        for variable in variables:
+            key = self.key_of(variable)
+            if key is not None:
+                self._not_checkpointed.add(key)
+
+    def snapshot_initial(self) -> None:
+        """Remembers the value of every variable seen for the first time, so a model_dir with
+        no checkpoint always starts from the same initial state."""
+        for key, variable in self._variables.items():
+            if key not in self._initial:
+                self._initial[key] = tf.identity(variable.read_value())
+
+    def reset_to_initial(self) -> None:
+        for key, value in self._initial.items():
+            if key not in self._not_checkpointed:
+                self._variables[key].assign(value)
