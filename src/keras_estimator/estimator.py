@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import logging
 import os
@@ -518,7 +519,8 @@ class Estimator:
         else:
             step = lambda f, l: self._predictions_of(f)  # noqa: E731
         # Tracing (not running) the step creates the variables, outside any loop.
-        tf.function(step).get_concrete_function(features_spec, labels_spec)
+        with _trace_errors(mode, features_spec, labels_spec):
+            tf.function(step).get_concrete_function(features_spec, labels_spec)
         self._store.snapshot_initial()
         self._built_modes.add(mode)
 
@@ -557,24 +559,40 @@ class Estimator:
         with self._store.scope() as keys:
             ctx = context_lib.ModelFnContext(mode, self._global_step, self._store, keys, tape, self._strategy)
             with context_lib.enter(ctx):
-                try:
-                    spec = fn_args.call(self._model_fn, {
-                        "features": features_arg, "labels": labels_arg, "mode": mode,
-                        "params": self._params, "config": self._config,
-                    })
-                except (TypeError, ValueError, tf.errors.OpError) as e:
-                    if not isinstance(e, InputError) and hasattr(e, "add_note"):
-                        e.add_note(
-                            f"(keras_estimator) model_fn failed in mode {mode!r} with features "
-                            f"{inputs.describe(features)} and labels "
-                            f"{inputs.describe(labels) if labels is not None else None}."
-                        )
-                    raise
+                spec = fn_args.call(self._model_fn, {
+                    "features": features_arg, "labels": labels_arg, "mode": mode,
+                    "params": self._params, "config": self._config,
+                })
         if not isinstance(spec, EstimatorSpec):
             raise ValueError(f"model_fn should return an EstimatorSpec, got {type(spec).__name__}.")
         if spec.mode != mode:
             raise ValueError(f"model_fn was called in mode {mode!r} but returned an EstimatorSpec for mode {spec.mode!r}.")
         return spec
+
+
+@contextlib.contextmanager
+def _trace_errors(mode: str, features_spec, labels_spec):
+    """Clear errors from tracing model_fn. AutoGraph re-raises some exceptions as StagingError:
+    give back our own InputError (e.g. MissingFeatureError). Other errors get the input's keys,
+    dtypes and shapes appended, since a wrong feature is their usual cause."""
+    try:
+        yield
+    except InputError:
+        raise
+    except Exception as e:
+        cause, seen = e, set()
+        while cause is not None and id(cause) not in seen:
+            if isinstance(cause, InputError):
+                raise cause.with_traceback(None) from None
+            seen.add(id(cause))
+            cause = cause.__cause__ or cause.__context__
+        if isinstance(e, (TypeError, ValueError)) and len(e.args) == 1 and isinstance(e.args[0], str):
+            labels = inputs.describe(labels_spec) if labels_spec is not None else None
+            e.args = (
+                f"{e.args[0]}\n(keras_estimator) model_fn failed in mode {mode!r} with features "
+                f"{inputs.describe(features_spec)} and labels {labels}.",
+            )
+        raise
 
 
 def _numpy(value):
