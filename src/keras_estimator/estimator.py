@@ -107,7 +107,10 @@ class Estimator:
         self._config = config.replace(model_dir=model_dir)
         self._params = copy.deepcopy(params) if params is not None else {}
         self._warm_start = warm_start_from
-        self._strategy = self._config.train_distribute or tf.distribute.get_strategy()
+        # The default (one-device) strategy; steps already go through its scope/run/reduce so
+        # that RunConfig(train_distribute=...) can slot in (multi-replica needs per-replica
+        # model_fn state in the variable store first).
+        self._strategy = tf.distribute.get_strategy()
         with self._strategy.scope():
             self._global_step = tf.Variable(
                 0, dtype=tf.int64, trainable=False, name="global_step",
@@ -217,7 +220,7 @@ class Estimator:
 
     def _run_training(self, dataset, start_step, last_step, hooks, listeners) -> "Estimator":
         config = self._config
-        iterator = iter(self._distribute(dataset))
+        iterator = iter(dataset)
         context = RunContext(self, ModeKeys.TRAIN, start_step)
         for hook in hooks:
             hook.begin(context)
@@ -347,7 +350,7 @@ class Estimator:
         self._prepare(ModeKeys.EVAL, dataset, path)
         for metric in self._eval_metrics.values():
             metric.reset_state()
-        iterator = iter(self._distribute(dataset))
+        iterator = iter(dataset)
         context = RunContext(self, ModeKeys.EVAL, int(self._global_step.numpy()))
         for hook in hooks:
             hook.begin(context)
@@ -488,11 +491,6 @@ class Estimator:
     def _dataset(self, input_fn: Callable, mode: str) -> tf.data.Dataset:
         return inputs.call_input_fn(input_fn, mode, self.params, self._config)
 
-    def _distribute(self, dataset: tf.data.Dataset):
-        if self._config.train_distribute is None:
-            return dataset
-        return self._strategy.experimental_distribute_dataset(dataset)
-
     def _prepare(self, mode: str, dataset: tf.data.Dataset, checkpoint: str | None):
         """Checks the input, builds the variables mode needs and restores them."""
         features_spec, labels_spec = inputs.split_element_spec(dataset.element_spec, mode)
@@ -519,8 +517,11 @@ class Estimator:
         else:
             step = lambda f, l: self._predictions_of(f)  # noqa: E731
         # Tracing (not running) the step creates the variables, outside any loop.
+        strategy = self._strategy
         with _trace_errors(mode, features_spec, labels_spec):
-            tf.function(step).get_concrete_function(features_spec, labels_spec)
+            tf.function(lambda f, l: strategy.run(step, args=(f, l))).get_concrete_function(
+                features_spec, labels_spec
+            )
         self._store.snapshot_initial()
         self._built_modes.add(mode)
 

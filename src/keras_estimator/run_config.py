@@ -5,8 +5,6 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-import tensorflow as tf
-
 _DEFAULT_SAVE_CHECKPOINTS_SECS = 600
 
 
@@ -33,8 +31,6 @@ class RunConfig:
         steps_per_loop: Most training or evaluation steps run inside one `tf.function` call,
             to avoid Python overhead per step. Loops always end at checkpoint, summary and log
             steps, and at steps hooks asked for, so those happen at the exact step.
-        train_distribute: A `tf.distribute.Strategy` whose scope holds the variables and whose
-            `run` executes each step (None: the default strategy, one device).
 
     Raises:
         ValueError: for a negative or zero count where a positive one is needed, for both
@@ -51,7 +47,6 @@ class RunConfig:
     keep_checkpoint_every_n_hours: float
     log_step_count_steps: int | None
     steps_per_loop: int
-    train_distribute: Any
 
     def __init__(
         self,
@@ -64,7 +59,6 @@ class RunConfig:
         keep_checkpoint_every_n_hours: float = 10000,
         log_step_count_steps: int | None = 100,
         steps_per_loop: int = 100,
-        train_distribute: Any = None,
     ):
         if save_checkpoints_steps is not None and save_checkpoints_secs is not None:
             raise ValueError(
@@ -94,11 +88,6 @@ class RunConfig:
             )
         _check_int("log_step_count_steps", log_step_count_steps, minimum=0, optional=True)
         _check_int("steps_per_loop", steps_per_loop, minimum=1)
-        if train_distribute is not None and not isinstance(train_distribute, tf.distribute.Strategy):
-            raise ValueError(
-                "train_distribute must be a tf.distribute.Strategy, given "
-                f"{type(train_distribute).__name__}."
-            )
         values = dict(locals())
         for field in dataclasses.fields(self):
             object.__setattr__(self, field.name, values[field.name])
