@@ -118,7 +118,8 @@ class Estimator:
             )
         self._store = VariableStore()
         self._built_modes: set[str] = set()
-        self._signature: dict | None = None
+        self._signature: dict | None = None  # Features/labels the model was trained with.
+        self._pending_signature: dict | None = None  # Saved with the first checkpoint.
         self._eval_metrics: dict[str, keras.metrics.Metric] = {}
         self._train_loop = self._make_train_loop()
         self._eval_loop = self._make_eval_loop()
@@ -442,7 +443,8 @@ class Estimator:
         path = ckpt_lib.resolve(self._model_dir, checkpoint_path)
         dataset = self._dataset(input_fn, ModeKeys.PREDICT)
         features_spec = self._prepare(ModeKeys.PREDICT, dataset, path)
-        outputs = self._predict_step.get_concrete_function(features_spec).structured_outputs
+        predict_fn = self._predict_step.get_concrete_function(features_spec)
+        outputs = predict_fn.structured_outputs
         if predict_keys is not None:
             if not isinstance(outputs, dict):
                 raise ValueError("predict_keys given, but model_fn's predictions is a single tensor, not a dict.")
@@ -452,16 +454,16 @@ class Estimator:
                     f"Expected to run at least one output from {sorted(outputs)}, provided "
                     f"{list(predict_keys)}: unknown key(s) {unknown}."
                 )
-        return self._predictions(dataset, predict_keys, hooks, yield_single_examples)
+        return self._predictions(predict_fn, dataset, predict_keys, hooks, yield_single_examples)
 
-    def _predictions(self, dataset, predict_keys, hooks, yield_single_examples):
+    def _predictions(self, predict_fn, dataset, predict_keys, hooks, yield_single_examples):
         context = RunContext(self, ModeKeys.PREDICT, int(self._global_step.numpy()))
         for hook in hooks:
             hook.begin(context)
         batches = 0
         for element in dataset:
             features = element[0] if isinstance(element, tuple) else element
-            predictions = self._predict_step(features)
+            predictions = predict_fn(features)
             if isinstance(predictions, dict):
                 if predict_keys is not None:
                     predictions = {k: predictions[k] for k in predict_keys}
@@ -647,7 +649,7 @@ class _Saver:
             return False
         est = self._est
         if self._manager is None:
-            pending = getattr(est, "_pending_signature", None)
+            pending = est._pending_signature
             if est._signature is None and pending is not None:
                 inputs.save_signature(est.model_dir, pending)
                 est._signature = pending
