@@ -209,7 +209,7 @@ def test_same_seed_same_weights(tmp_path):
 
 
 def test_logs_and_tensorboard_summaries(tmp_path, caplog):
-    est = estimator(tmp_path, log_step_count_steps=5, save_summary_steps=5)
+    est = estimator(tmp_path, log_step_count_steps=5, save_summary_steps=2)
     with caplog.at_level(logging.INFO, logger="keras_estimator"):
         est.train(input_fn(), steps=10)
         est.evaluate(input_fn(repeat=False), name="holdout")
@@ -225,8 +225,7 @@ def test_logs_and_tensorboard_summaries(tmp_path, caplog):
         return found
 
     train_tags = tags(str(tmp_path))
-    assert train_tags["loss"] == [5, 10]
-    assert "global_step/sec" in train_tags
+    assert train_tags["loss"] == train_tags["global_step/sec"] == [2, 4, 6, 8, 10]
     assert set(tags(str(tmp_path / "eval_holdout"))) >= {"loss", "accuracy", "examples"}
 
 

@@ -231,6 +231,7 @@ class Estimator:
         summaries = _SummaryWriter(self._model_dir)
         step, loss = start_step, None
         log_time, log_step = time.time(), start_step
+        summary_time, summary_step = log_time, start_step
         while last_step is None or step < last_step:
             size = self._loop_size(step, last_step, hooks)
             ran, loop_loss, bad = self._train_loop(iterator, tf.constant(size, tf.int64))
@@ -249,10 +250,12 @@ class Estimator:
                     rate = (step - log_step) / max(now - log_time, 1e-9)
                     logger.info("loss = %.6g, step = %d (%.3f sec)", loss, step, now - log_time)
                     logger.info("global_step/sec: %.4g", rate)
-                    summaries.scalar("global_step/sec", rate, step)
                     log_time, log_step = now, step
                 if config.save_summary_steps and step % config.save_summary_steps == 0:
+                    now = time.time()
                     summaries.scalar("loss", loss, step)
+                    summaries.scalar("global_step/sec", (step - summary_step) / max(now - summary_time, 1e-9), step)
+                    summary_time, summary_step = now, step
                 for hook in hooks:
                     hook.after_run(context)
                 if saver.due(step) and saver.save(step):
