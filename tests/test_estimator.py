@@ -276,3 +276,21 @@ def test_a_kill_during_a_checkpoint_save_leaves_the_previous_one_restorable(tmp_
     est = estimator(model_dir, {"lr": 0.05}, save_checkpoints_steps=5)
     est.train(input_fn(), steps=3)
     assert est.get_variable_value("global_step") in (8, 13)
+
+
+def test_warm_start_loads_matching_weights_into_an_empty_model_dir(tmp_path):
+    source = estimator(tmp_path / "source")
+    source.train(input_fn(), steps=10)
+    # Learning rate 0: after one step the weights are exactly the warm-start values.
+    target = ke.Estimator(
+        dense_model_fn, str(tmp_path / "target"), ke.RunConfig(log_step_count_steps=None),
+        params={"lr": 0.0, "optimizer": "SGD"},
+        warm_start_from=ke.WarmStartSettings(str(tmp_path / "source"), vars_to_warm_start="dense_1/.*"),
+    )
+    target.train(input_fn(), steps=1)
+    assert target.get_variable_value("global_step") == 1
+    np.testing.assert_array_equal(target.get_variable_value("dense_1/kernel"), source.get_variable_value("dense_1/kernel"))
+    assert not np.array_equal(target.get_variable_value("dense/kernel"), source.get_variable_value("dense/kernel"))
+    # Once model_dir has a checkpoint, training resumes from it, not from the warm start.
+    target.train(input_fn(), steps=1)
+    assert target.get_variable_value("global_step") == 2
