@@ -17,9 +17,12 @@ def fn_args(fn: Callable) -> tuple[tuple[str, ...], bool]:
         parameters = inspect.signature(fn).parameters.values()
     except (TypeError, ValueError):
         parameters = inspect.signature(target.__call__).parameters.values()
+    # Arguments a functools.partial already binds by keyword are not the caller's to pass.
+    bound = set(fn.keywords) if isinstance(fn, functools.partial) else set()
     names = tuple(
         p.name for p in parameters
         if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY, p.POSITIONAL_ONLY)
+        and p.name not in bound
     )
     has_kwargs = any(p.kind == p.VAR_KEYWORD for p in parameters)
     return names, has_kwargs

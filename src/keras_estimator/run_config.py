@@ -71,17 +71,12 @@ class RunConfig:
         _check_int("tf_random_seed", tf_random_seed, minimum=0, optional=True)
         _check_int("save_summary_steps", save_summary_steps, minimum=0, optional=True)
         _check_int("save_checkpoints_steps", save_checkpoints_steps, minimum=1, optional=True)
-        if save_checkpoints_secs is not None and not (
-            isinstance(save_checkpoints_secs, (int, float)) and save_checkpoints_secs > 0
-        ):
+        if save_checkpoints_secs is not None and not _positive_number(save_checkpoints_secs):
             raise ValueError(
                 f"save_checkpoints_secs must be a positive number, given {save_checkpoints_secs!r}."
             )
         _check_int("keep_checkpoint_max", keep_checkpoint_max, minimum=0, optional=True)
-        if not (
-            isinstance(keep_checkpoint_every_n_hours, (int, float))
-            and keep_checkpoint_every_n_hours > 0
-        ):
+        if not _positive_number(keep_checkpoint_every_n_hours):
             raise ValueError(
                 "keep_checkpoint_every_n_hours must be a positive number, given "
                 f"{keep_checkpoint_every_n_hours!r}."
@@ -117,3 +112,7 @@ def _check_int(name: str, value: Any, minimum: int, optional: bool = False) -> N
         return
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}, given {value!r}.")
+
+
+def _positive_number(value: Any) -> bool:
+    return not isinstance(value, bool) and isinstance(value, (int, float)) and value > 0

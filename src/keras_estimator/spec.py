@@ -83,6 +83,11 @@ class EstimatorSpec(
         )
 
 
+    def _replace(self, **kwargs: Any) -> "EstimatorSpec":
+        """A copy with fields replaced, validated like a new spec."""
+        return EstimatorSpec(**{**self._asdict(), **kwargs})
+
+
 def _require(mode: str, field: str, value: Any) -> None:
     if value is None:
         raise ValueError(f"EstimatorSpec for mode {mode!r} is missing {field}.")
