@@ -1,0 +1,12 @@
+"""The reference application: numbers written as words (num2words), read character by character.
+
+It sits beside the runtime: `keras_estimator` never imports it.
+"""
+
+from keras_estimator.numbers.data import TARGETS, input_fn, resolve_params, target_values
+from keras_estimator.numbers.vocabulary import OOV_ID, PAD_ID, Vocabulary, number_words
+
+__all__ = [
+    "OOV_ID", "PAD_ID", "TARGETS", "Vocabulary", "input_fn", "number_words", "resolve_params",
+    "target_values",
+]
