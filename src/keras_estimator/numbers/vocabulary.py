@@ -59,15 +59,18 @@ class Vocabulary:
         self._ids = {c: i + _FIRST_ID for i, c in enumerate(chars)}
 
     @classmethod
-    def for_language(cls, lang: str = "en", max_num: int = 1_000_000, seed: int = 0) -> "Vocabulary":
-        """The characters num2words uses for numbers below `max_num` in `lang`.
+    def for_language(
+        cls, lang: str = "en", max_num: int = 1_000_000, seed: int = 0, sample_size: int = 3000
+    ) -> "Vocabulary":
+        """The characters num2words uses for numbers below `max_num` in `lang`: all numbers below
+        1200, powers of ten and their neighbours, and `sample_size` random numbers.
 
         Raises:
             ValueError: if num2words does not know `lang`.
         """
         number_words(1, lang)  # Unknown language: fail with a clear error first.
         chars: set[str] = set()
-        for n in sample_numbers(max_num, seed=seed):
+        for n in sample_numbers(max_num, count=sample_size, seed=seed):
             try:
                 chars.update(number_words(int(n), lang))
             except ValueError:
