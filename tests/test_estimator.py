@@ -233,6 +233,8 @@ def test_hooks_see_steps_and_can_stop_training(tmp_path):
     est = estimator(tmp_path, steps_per_loop=50)
     est.train(input_fn(), hooks=[ke.StopAtStepHook(num_steps=7)])
     assert est.get_variable_value("global_step") == 7
+    est.train(input_fn(), hooks=[ke.StopAtStepHook(last_step=5)])  # Already past: no step runs.
+    assert est.get_variable_value("global_step") == 7
 
     class StopAfterSave(ke.CheckpointSaverListener):
         def __init__(self):

@@ -232,7 +232,7 @@ class Estimator:
         step, loss = start_step, None
         log_time, log_step = time.time(), start_step
         summary_time, summary_step = log_time, start_step
-        while last_step is None or step < last_step:
+        while (last_step is None or step < last_step) and not context.stop_requested:
             size = self._loop_size(step, last_step, hooks)
             ran, loop_loss, bad = self._train_loop(iterator, tf.constant(size, tf.int64))
             ran = int(ran)

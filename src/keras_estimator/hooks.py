@@ -70,6 +70,8 @@ class StopAtStepHook(Hook):
     def begin(self, context: RunContext) -> None:
         if self._num_steps is not None:
             self._last_step = context.global_step + self._num_steps
+        if context.global_step >= self._last_step:
+            context.request_stop()
 
     def next_step(self, global_step: int) -> int | None:
         return self._last_step
