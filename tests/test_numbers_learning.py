@@ -1,0 +1,25 @@
+"""The numbers models learn their task: the acceptance bar of the reference application.
+
+Budgets are small enough for CI on 2 cores (about 10 s and 45 s)."""
+
+import keras
+import pytest
+
+import keras_estimator as ke
+from keras_estimator.numbers import input_fn
+from keras_estimator.numbers.models import build_model
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lang, arch, steps, bar", [
+    ("en", "gru", 200, 0.99),
+    # German writes units first ("zweiundvierzig"): the deciding word comes first.
+    ("de", "bigru", 700, 0.95),
+])
+def test_parity_accuracy_on_held_out_numbers(lang, arch, steps, bar):
+    keras.utils.set_random_seed(0)
+    params = {"lang": lang, "model": arch, "pool_size": 20000, "eval_size": 1000, "units": 32}
+    model = build_model(params)
+    model.fit(input_fn(params), steps_per_epoch=steps, epochs=1, verbose=0)
+    result = model.evaluate(input_fn(params, ke.ModeKeys.EVAL), verbose=0, return_dict=True)
+    assert result["accuracy"] >= bar, result
