@@ -5,7 +5,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: test venv clean
+.PHONY: test bench venv clean
 
 venv: $(STAMP)
 
@@ -17,6 +17,10 @@ $(STAMP): pyproject.toml
 
 test: $(STAMP)
 	TF_CPP_MIN_LOG_LEVEL=2 $(PY) -m pytest $(PYTEST_ARGS)
+
+# Benchmarks measure speed (never timed tests); each prints a table and writes bench/results/.
+bench: $(STAMP)
+	TF_CPP_MIN_LOG_LEVEL=2 $(PY) bench/pipeline.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info src/*.egg-info .pytest_cache

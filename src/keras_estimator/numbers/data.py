@@ -166,17 +166,17 @@ def input_fn(params: Mapping[str, Any] | None = None, mode: str = ModeKeys.TRAIN
         key = ("train", p["max_num"], p["pool_size"], p["eval_size"], p["seed"])
     else:
         key = ("eval", p["max_num"], p["eval_size"], p["seed"])
-    if p["pipeline"] == "generator":
-        dataset = _generator_examples(p, key, mode)
+    if p["pipeline"] == "fast" and not p["bucket_boundaries"]:
+        dataset = _fast_batches(p, key, mode)  # Gathered whole batches: no per-example work.
     else:
-        dataset = _fast_examples(p, key, mode)
-    if p["bucket_boundaries"]:
-        boundaries = list(p["bucket_boundaries"])
-        dataset = dataset.bucket_by_sequence_length(
-            lambda ids, length, value: length, boundaries, [p["batch_size"]] * (len(boundaries) + 1)
-        )
-    else:
-        dataset = dataset.padded_batch(p["batch_size"])
+        examples = _generator_examples(p, key, mode) if p["pipeline"] == "generator" else _fast_examples(p, key, mode)
+        if p["bucket_boundaries"]:
+            boundaries = list(p["bucket_boundaries"])
+            dataset = examples.bucket_by_sequence_length(
+                lambda ids, length, value: length, boundaries, [p["batch_size"]] * (len(boundaries) + 1)
+            )
+        else:
+            dataset = examples.padded_batch(p["batch_size"])
     targets = p["targets"]
 
     def to_features(ids, lengths, values):
@@ -186,6 +186,19 @@ def input_fn(params: Mapping[str, Any] | None = None, mode: str = ModeKeys.TRAIN
         return features, _labels(values, targets)
 
     return dataset.map(to_features, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+
+
+def _fast_batches(p, key, mode) -> tf.data.Dataset:
+    """Whole batches gathered from the encoded pool: padded to the batch's longest row."""
+    ids, lengths, numbers = _encoded(p["lang"], key, p["max_num"])
+    rows = tf.RaggedTensor.from_row_lengths(ids, lengths)
+    lengths_t, numbers_t = tf.constant(lengths), tf.constant(numbers)
+    index = tf.data.Dataset.range(len(lengths))
+    if mode == ModeKeys.TRAIN:
+        index = index.shuffle(len(lengths), seed=p["seed"], reshuffle_each_iteration=True).repeat()
+    return index.batch(p["batch_size"]).map(
+        lambda i: (tf.gather(rows, i).to_tensor(), tf.gather(lengths_t, i), tf.gather(numbers_t, i))
+    )
 
 
 def _fast_examples(p, key, mode) -> tf.data.Dataset:
