@@ -176,3 +176,9 @@ def test_a_different_model_in_the_same_model_dir_is_refused(trained):
 def test_minimize_outside_model_fn_is_an_error():
     with pytest.raises(RuntimeError, match="inside model_fn in ModeKeys.TRAIN"):
         ke.minimize(tf.constant(1.0), keras.optimizers.SGD())
+
+
+def test_evaluate_rejects_bad_steps(trained):
+    for steps in (0, -1, True, 1.5):
+        with pytest.raises(ValueError, match="Must specify steps > 0"):
+            estimator(trained).evaluate(input_fn(repeat=False), steps=steps)

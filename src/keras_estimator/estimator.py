@@ -204,9 +204,8 @@ class Estimator:
         """
         if steps is not None and max_steps is not None:
             raise ValueError("Can not provide both steps and max_steps.")
-        for name, value in (("steps", steps), ("max_steps", max_steps)):
-            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0):
-                raise ValueError(f"Must specify {name} > 0, given: {value}")
+        _check_positive("steps", steps)
+        _check_positive("max_steps", max_steps)
         hooks = check_hooks(hooks, Hook, "hooks")
         listeners = check_hooks(saving_listeners, CheckpointSaverListener, "saving_listeners")
         latest = self.latest_checkpoint()
@@ -220,15 +219,21 @@ class Estimator:
         return self._run_training(dataset, start_step, last_step, hooks, listeners)
 
     def _run_training(self, dataset, start_step, last_step, hooks, listeners) -> "Estimator":
-        config = self._config
         iterator = iter(dataset)
         context = RunContext(self, ModeKeys.TRAIN, start_step)
         for hook in hooks:
             hook.begin(context)
         for listener in listeners:
             listener.begin()
-        saver = _Saver(self, listeners, start_step)
         summaries = _SummaryWriter(self._model_dir)
+        try:
+            return self._training_loop(iterator, context, hooks, listeners, summaries, start_step, last_step)
+        finally:
+            summaries.close()  # Also on errors: flush the summaries already written.
+
+    def _training_loop(self, iterator, context, hooks, listeners, summaries, start_step, last_step):
+        config = self._config
+        saver = _Saver(self, listeners, start_step)
         step, loss = start_step, None
         log_time, log_step = time.time(), start_step
         summary_time, summary_step = log_time, start_step
@@ -267,7 +272,6 @@ class Estimator:
         saver.save(step)
         for listener in listeners:
             listener.end(step)
-        summaries.close()
         if loss is not None:
             logger.info("Loss for final step: %.6g.", loss)
         return self
@@ -344,8 +348,7 @@ class Estimator:
             CheckpointNotFoundError: if checkpoint_path holds no checkpoint.
             InputError: as for `train`, including an empty dataset.
         """
-        if steps is not None and (not isinstance(steps, (int, np.integer)) or steps <= 0):
-            raise ValueError(f"Must specify steps > 0, given: {steps}")
+        _check_positive("steps", steps)
         if name is not None and not re.fullmatch(r"[\w.-]+", str(name)):
             raise ValueError(f"Evaluation name {name!r} must be a simple directory name.")
         hooks = check_hooks(hooks, Hook, "hooks")
@@ -574,6 +577,11 @@ class Estimator:
         if spec.mode != mode:
             raise ValueError(f"model_fn was called in mode {mode!r} but returned an EstimatorSpec for mode {spec.mode!r}.")
         return spec
+
+
+def _check_positive(name: str, value: Any) -> None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0):
+        raise ValueError(f"Must specify {name} > 0, given: {value}")
 
 
 @contextlib.contextmanager
