@@ -182,3 +182,21 @@ def test_evaluate_rejects_bad_steps(trained):
     for steps in (0, -1, True, 1.5):
         with pytest.raises(ValueError, match="Must specify steps > 0"):
             estimator(trained).evaluate(input_fn(repeat=False), steps=steps)
+
+
+def test_a_model_dir_of_foreign_checkpoints_is_a_clear_error(tmp_path):
+    foreign = tf.train.Checkpoint(step=tf.Variable(3))
+    tf.train.CheckpointManager(foreign, str(tmp_path), max_to_keep=1).save()
+    before = dir_state(tmp_path)
+    with pytest.raises(ValueError, match="not written by keras-estimator"):
+        estimator(tmp_path).train(input_fn(), steps=1)
+    assert dir_state(tmp_path) == before
+
+
+def test_a_warm_start_that_matches_nothing_warns(tmp_path, caplog):
+    foreign = tf.train.Checkpoint(step=tf.Variable(3))
+    path = tf.train.CheckpointManager(foreign, str(tmp_path / "other"), max_to_keep=1).save()
+    est = ke.Estimator(dense_model_fn, str(tmp_path / "m"), params={}, warm_start_from=path)
+    with caplog.at_level("WARNING", logger="keras_estimator"):
+        est.train(input_fn(), steps=1)
+    assert "loaded no variable" in caplog.text

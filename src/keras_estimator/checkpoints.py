@@ -22,8 +22,20 @@ def latest_checkpoint(model_dir: str) -> str | None:
 
 
 def step_of(path: str) -> int:
-    """The global step a checkpoint was saved at, read from the checkpoint itself."""
-    return int(tf.train.load_variable(path, "global_step" + _VALUE_SUFFIX))
+    """The global step a checkpoint was saved at, read from the checkpoint itself.
+
+    Raises:
+        ValueError: if the checkpoint was not written by keras-estimator (for example a
+            name-based tf.estimator checkpoint), naming it.
+    """
+    try:
+        return int(tf.train.load_variable(path, "global_step" + _VALUE_SUFFIX))
+    except tf.errors.NotFoundError as e:
+        raise ValueError(
+            f"Checkpoint {path} has no keras-estimator global_step: it was not written by "
+            "keras-estimator (tf.estimator's name-based checkpoints cannot be resumed). Train "
+            "into a new model_dir."
+        ) from e
 
 
 def resolve(model_dir: str, checkpoint_path: str | None) -> str | None:

@@ -560,7 +560,13 @@ class Estimator:
                 if tuple(value.shape) == tuple(variable.shape):
                     variable.assign(value)
                     loaded.append(key)
-        logger.info("Warm-started %d variable(s) from %s: %s", len(loaded), path, loaded)
+        if loaded:
+            logger.info("Warm-started %d variable(s) from %s: %s", len(loaded), path, loaded)
+        else:
+            logger.warning(
+                "Warm start from %s loaded no variable: none of its names and shapes match the "
+                "trainable variables model_fn built that match %r.", path, settings.vars_to_warm_start,
+            )
 
     def _call_model_fn(self, features, labels, mode: str, tape=None) -> EstimatorSpec:
         features_arg = inputs.wrap(features)
