@@ -119,11 +119,14 @@ def encode_numbers(numbers: np.ndarray, lang: str, vocab: Vocabulary) -> tuple[n
     return (np.asarray(ids, np.int32), np.asarray(lengths, np.int32), np.asarray(kept, np.int64))
 
 
+def _numbers_for(key: tuple) -> np.ndarray:
+    kind, *args = key
+    return eval_numbers(*args) if kind == "eval" else train_numbers(*args)
+
+
 @functools.lru_cache(maxsize=16)
 def _encoded(lang: str, numbers_key: tuple, max_num: int):
-    kind, *args = numbers_key
-    numbers = eval_numbers(*args) if kind == "eval" else train_numbers(*args)
-    return encode_numbers(numbers, lang, vocabulary(lang, max_num))
+    return encode_numbers(_numbers_for(numbers_key), lang, vocabulary(lang, max_num))
 
 
 def _labels(values: tf.Tensor, targets: tuple[str, ...]):
@@ -167,9 +170,12 @@ def input_fn(params: Mapping[str, Any] | None = None, mode: str = ModeKeys.TRAIN
     else:
         key = ("eval", p["max_num"], p["eval_size"], p["seed"])
     if p["pipeline"] == "fast" and not p["bucket_boundaries"]:
-        dataset = _fast_batches(p, key, mode)  # Gathered whole batches: no per-example work.
+        dataset = _fast(p, key, mode, batched=True)  # Whole batches: no per-example work.
     else:
-        examples = _generator_examples(p, key, mode) if p["pipeline"] == "generator" else _fast_examples(p, key, mode)
+        if p["pipeline"] == "generator":
+            examples = _generator_examples(p, key, mode)
+        else:
+            examples = _fast(p, key, mode, batched=False)
         if p["bucket_boundaries"]:
             boundaries = list(p["bucket_boundaries"])
             dataset = examples.bucket_by_sequence_length(
@@ -188,33 +194,28 @@ def input_fn(params: Mapping[str, Any] | None = None, mode: str = ModeKeys.TRAIN
     return dataset.map(to_features, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
 
 
-def _fast_batches(p, key, mode) -> tf.data.Dataset:
-    """Whole batches gathered from the encoded pool: padded to the batch's longest row."""
+def _fast(p, key, mode, batched: bool) -> tf.data.Dataset:
+    """Examples (or, batched, whole batches padded to their longest row) gathered in-graph from
+    the pool encoded once."""
     ids, lengths, numbers = _encoded(p["lang"], key, p["max_num"])
     rows = tf.RaggedTensor.from_row_lengths(ids, lengths)
     lengths_t, numbers_t = tf.constant(lengths), tf.constant(numbers)
     index = tf.data.Dataset.range(len(lengths))
     if mode == ModeKeys.TRAIN:
         index = index.shuffle(len(lengths), seed=p["seed"], reshuffle_each_iteration=True).repeat()
-    return index.batch(p["batch_size"]).map(
-        lambda i: (tf.gather(rows, i).to_tensor(), tf.gather(lengths_t, i), tf.gather(numbers_t, i))
-    )
+    if batched:
+        index = index.batch(p["batch_size"])
 
+    def gather(i):
+        ids_i = tf.gather(rows, i)
+        return (ids_i.to_tensor() if batched else ids_i), tf.gather(lengths_t, i), tf.gather(numbers_t, i)
 
-def _fast_examples(p, key, mode) -> tf.data.Dataset:
-    ids, lengths, numbers = _encoded(p["lang"], key, p["max_num"])
-    rows = tf.RaggedTensor.from_row_lengths(ids, lengths)
-    index = tf.data.Dataset.range(len(lengths))
-    if mode == ModeKeys.TRAIN:
-        index = index.shuffle(len(lengths), seed=p["seed"], reshuffle_each_iteration=True).repeat()
-    lengths_t, numbers_t = tf.constant(lengths), tf.constant(numbers)
-    return index.map(lambda i: (rows[i], lengths_t[i], numbers_t[i]))
+    return index.map(gather)
 
 
 def _generator_examples(p, key, mode) -> tf.data.Dataset:
     lang, vocab = p["lang"], vocabulary(p["lang"], p["max_num"])
-    kind, *args = key
-    numbers = eval_numbers(*args) if kind == "eval" else train_numbers(*args)
+    numbers = _numbers_for(key)
 
     def generate():
         rng = np.random.default_rng(p["seed"])
