@@ -13,6 +13,7 @@ from keras_estimator.errors import (
     NanLossDuringTrainingError,
 )
 from keras_estimator.estimator import Estimator, WarmStartSettings
+from keras_estimator.keras_bridge import load_keras_model, model_to_estimator
 from keras_estimator.hooks import CheckpointSaverListener, Hook, RunContext, StopAtStepHook
 from keras_estimator.mode_keys import ModeKeys
 from keras_estimator.optimization import minimize
@@ -36,5 +37,7 @@ __all__ = [
     "StopAtStepHook",
     "WarmStartSettings",
     "get_global_step",
+    "load_keras_model",
     "minimize",
+    "model_to_estimator",
 ]

@@ -376,7 +376,7 @@ class Estimator:
             raise InputError("input_fn for mode 'eval' returned an empty dataset: nothing to evaluate.")
         for hook in hooks:
             hook.end(context)
-        output = {k: _numpy(v) for k, v in results.items()}
+        output = _metric_results(results)
         output["loss"] = np.float32(loss_sum / batches)
         output["global_step"] = np.int64(self._global_step.numpy())
         writer = _SummaryWriter(os.path.join(self._model_dir, "eval" if name is None else f"eval_{name}"))
@@ -613,6 +613,22 @@ def _trace_errors(mode: str, features_spec, labels_spec):
                 f"{inputs.describe(features_spec)} and labels {labels}.",
             )
         raise
+
+
+def _metric_results(results: dict) -> dict:
+    """Numpy values by name. A metric whose result is a dict (Keras's compiled metrics) reports
+    each of its entries under its own name, as Keras's `evaluate` does."""
+    output = {}
+    for name, value in results.items():
+        entries = value.items() if isinstance(value, dict) else [(name, value)]
+        for key, entry in entries:
+            if key in output or key in ("loss", "global_step"):
+                raise ValueError(
+                    f"Two evaluation results are named {key!r} (eval_metric_ops {name!r}); "
+                    "'loss' and 'global_step' are reserved."
+                )
+            output[key] = _numpy(entry)
+    return output
 
 
 def _numpy(value):

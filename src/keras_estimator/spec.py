@@ -35,7 +35,10 @@ class EstimatorSpec(
             field marks that it was done.
         eval_metric_ops: A dict of name to `keras.metrics.Metric`, updated inside `model_fn`.
             The Estimator resets them at the start of each `evaluate` and never checkpoints
-            them. Unlike tf.estimator, values are Metric objects, not `(value, update_op)`.
+            them (no Keras metric's variables are ever checkpointed). Unlike tf.estimator,
+            values are Metric objects, not `(value, update_op)`. A metric whose `result()` is a
+            dict (Keras's compiled metrics) reports each entry under its own key. The names
+            `loss` and `global_step` are reserved.
         export_outputs: A dict of signature name to export output, used by
             `export_saved_model`.
 

@@ -15,6 +15,7 @@ import contextlib
 from typing import Iterator
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 # Keras keeps auto-naming counters and the name-scope stack in its global state; these are the
@@ -24,7 +25,7 @@ from keras.src.backend.common.name_scope import current_path
 
 
 @contextlib.contextmanager
-def _fresh_keras_naming() -> Iterator[None]:
+def fresh_keras_naming() -> Iterator[None]:
     """Auto-names ("dense", "dense_1", ...) restart for each model_fn call."""
     saved_uids = global_state.get_global_attribute("object_name_uids")
     saved_stack = global_state.get_global_attribute("name_scope_stack")
@@ -35,6 +36,13 @@ def _fresh_keras_naming() -> Iterator[None]:
     finally:
         global_state.set_global_attribute("object_name_uids", saved_uids)
         global_state.set_global_attribute("name_scope_stack", saved_stack)
+
+
+def _created_by_metric() -> bool:
+    """Keras metrics create their variables in a name scope whose caller is the metric. Metric
+    state is per evaluation, never checkpointed (like tf.estimator's local variables)."""
+    stack = global_state.get_global_attribute("name_scope_stack") or []
+    return any(isinstance(getattr(s, "caller", None), keras.metrics.Metric) for s in stack)
 
 
 class VariableStore:
@@ -55,7 +63,7 @@ class VariableStore:
             raise RuntimeError("model_fn calls cannot be nested.")
         self._call_keys = []
         try:
-            with _fresh_keras_naming(), tf.variable_creator_scope(self._creator):
+            with fresh_keras_naming(), tf.variable_creator_scope(self._creator):
                 yield self._call_keys
         finally:
             self._call_keys = None
@@ -81,7 +89,32 @@ class VariableStore:
             return existing
         variable = next_creator(**kwargs)
         self._variables[key] = variable
+        if _created_by_metric():
+            self._not_checkpointed.add(key)
         return variable
+
+    def initialize(self, variable, value) -> None:
+        """Gives a variable model_fn just created its starting value (instead of its
+        initializer's), e.g. the weights of the Keras model `model_to_estimator` converts.
+        Ignored for variables that already have a starting value, so a later trace never
+        overwrites trained weights.
+
+        Raises:
+            ValueError: if the variable is not in the store or the shapes differ.
+        """
+        key = self.key_of(variable)
+        if key is None:
+            raise ValueError(f"Variable {getattr(variable, 'path', variable)} was not created by model_fn.")
+        if key in self._initial:
+            return
+        target = self._variables[key]
+        if tuple(target.shape) != tuple(np.shape(value)):
+            raise ValueError(
+                f"The starting value for variable {key!r} has shape {tuple(np.shape(value))}, "
+                f"but model_fn created it with shape {tuple(target.shape)}."
+            )
+        with tf.init_scope():  # Eagerly, also while model_fn is being traced.
+            target.assign(tf.cast(value, target.dtype))
 
     # -- queries ----------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -115,7 +148,7 @@ class VariableStore:
                 continue
             view = self._views.get(key)
             if view is None:
-                with _fresh_keras_naming():  # Path == store name, wherever minimize is called.
+                with fresh_keras_naming():  # Path == store name, wherever minimize is called.
                     view = keras.Variable(
                         variable, name=key.replace("/", "_"), dtype=variable.dtype.base_dtype.name,
                         trainable=True,
