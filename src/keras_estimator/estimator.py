@@ -495,6 +495,51 @@ class Estimator:
         spec = self._call_model_fn(features, None, ModeKeys.PREDICT)
         return spec.predictions
 
+    # -- export -------------------------------------------------------------------------------
+    def export_saved_model(
+        self,
+        export_dir_base: str | os.PathLike,
+        serving_input_receiver_fn: Callable[[], Any],
+        assets_extra: dict[str, str] | None = None,
+        as_text: bool = False,
+        checkpoint_path: str | None = None,
+    ) -> bytes:
+        """Writes a SavedModel of model_fn in PREDICT mode for TensorFlow Serving.
+
+        The export goes to `<export_dir_base>/<unix seconds>/`, written as `temp-<seconds>/` and
+        renamed when complete, so a crash never leaves a partial version that Serving would
+        load. It has the `serve` tag and one signature per `EstimatorSpec.export_outputs`
+        entry (default: `serving_default`, a predict signature of all predictions), whose
+        inputs are the receiver's `receiver_tensors`. Only the variables the signatures use are
+        saved (no optimizer state).
+
+        Args:
+            export_dir_base: Directory under which the timestamped export is created.
+            serving_input_receiver_fn: Takes no arguments and returns a
+                `keras_estimator.export.ServingInputReceiver`; creates its inputs with
+                `tf.compat.v1.placeholder`. A `tf.Module` receiver has its tables and assets
+                saved with the export.
+            assets_extra: Destination path inside `assets.extra/` -> source file to copy.
+            as_text: Write `saved_model.pbtxt` instead of `saved_model.pb`.
+            checkpoint_path: The checkpoint to export instead of the latest.
+
+        Returns:
+            The export directory, as bytes (like tf.estimator).
+
+        Raises:
+            ValueError: if model_dir has no checkpoint, the receiver function or what it
+                returns is invalid, export_outputs are invalid, or assets_extra names a
+                missing file.
+            CheckpointNotFoundError: if checkpoint_path holds no checkpoint.
+            InputError: if the receiver's features differ from the ones the model was
+                trained with.
+        """
+        from keras_estimator import saved_model
+
+        return saved_model.export_saved_model(
+            self, export_dir_base, serving_input_receiver_fn, assets_extra, as_text, checkpoint_path
+        )
+
     # -- shared machinery ---------------------------------------------------------------------
     def _dataset(self, input_fn: Callable, mode: str) -> tf.data.Dataset:
         return inputs.call_input_fn(input_fn, mode, self.params, self._config)
@@ -502,6 +547,9 @@ class Estimator:
     def _prepare(self, mode: str, dataset: tf.data.Dataset, checkpoint: str | None):
         """Checks the input, builds the variables mode needs and restores them."""
         features_spec, labels_spec = inputs.split_element_spec(dataset.element_spec, mode)
+        return self._prepare_specs(mode, features_spec, labels_spec, checkpoint)
+
+    def _prepare_specs(self, mode: str, features_spec, labels_spec, checkpoint: str | None):
         expected = self._signature or inputs.load_signature(self._model_dir)
         if expected is not None:
             inputs.check_signature(expected, features_spec, labels_spec, mode)

@@ -7,6 +7,7 @@ from typing import Any, Mapping, NamedTuple
 import keras
 import tensorflow as tf
 
+from keras_estimator.export.export_output import ExportOutput
 from keras_estimator.mode_keys import ModeKeys
 
 
@@ -39,8 +40,9 @@ class EstimatorSpec(
             values are Metric objects, not `(value, update_op)`. A metric whose `result()` is a
             dict (Keras's compiled metrics) reports each entry under its own key. The names
             `loss` and `global_step` are reserved.
-        export_outputs: A dict of signature name to export output, used by
-            `export_saved_model`.
+        export_outputs: A dict of signature name to `keras_estimator.export` output
+            (`PredictOutput`, `ClassificationOutput`, `RegressionOutput`), used by
+            `export_saved_model`; default: `serving_default`, a `PredictOutput` of predictions.
 
     Raises:
         ValueError: if a field the mode requires is missing, the loss is not a scalar, or a
@@ -77,10 +79,18 @@ class EstimatorSpec(
                     f"EstimatorSpec eval_metric_ops[{name!r}] must be a keras.metrics.Metric "
                     f"updated inside model_fn, got {type(metric).__name__}."
                 )
-        if export_outputs is not None and not isinstance(export_outputs, Mapping):
-            raise ValueError(
-                f"EstimatorSpec export_outputs must be a dict, got {type(export_outputs).__name__}."
-            )
+        if export_outputs is not None:
+            if not isinstance(export_outputs, Mapping):
+                raise ValueError(
+                    f"EstimatorSpec export_outputs must be a dict, got {type(export_outputs).__name__}."
+                )
+            for name, output in export_outputs.items():
+                if not isinstance(name, str) or not isinstance(output, ExportOutput):
+                    raise ValueError(
+                        f"EstimatorSpec export_outputs must map signature names to "
+                        f"keras_estimator.export outputs (PredictOutput, ...); got {name!r}: "
+                        f"{type(output).__name__}."
+                    )
         return super().__new__(
             cls, mode, predictions, loss, train_op, eval_metric_ops, export_outputs
         )

@@ -1,0 +1,213 @@
+"""Writing SavedModels that TensorFlow Serving loads: `Estimator.export_saved_model`.
+
+The serving graph is model_fn in PREDICT mode fed by a serving input receiver. Receivers create
+their inputs with `tf.compat.v1.placeholder` (as in tf.estimator), so the graph is traced with
+`tf.compat.v1.wrap_function` and pruned to a function from those placeholders to the outputs.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import time
+from typing import TYPE_CHECKING, Any, Callable, Mapping
+
+import tensorflow as tf
+
+from keras_estimator import checkpoints as ckpt_lib
+from keras_estimator.export.export_output import ExportOutput, PredictOutput
+from keras_estimator.export.serving_input import ServingInputReceiver
+from keras_estimator.mode_keys import ModeKeys
+
+if TYPE_CHECKING:
+    from keras_estimator.estimator import Estimator
+
+logger = logging.getLogger("keras_estimator")
+
+DEFAULT_SIGNATURE = "serving_default"
+TEMP_PREFIX = "temp-"
+
+
+def export_saved_model(
+    estimator: "Estimator",
+    export_dir_base: str | os.PathLike,
+    serving_input_receiver_fn: Callable[[], ServingInputReceiver],
+    assets_extra: Mapping[str, str] | None = None,
+    as_text: bool = False,
+    checkpoint_path: str | None = None,
+) -> bytes:
+    """See `Estimator.export_saved_model`."""
+    from keras_estimator.estimator import _trace_errors  # The estimator imports this module.
+
+    if not callable(serving_input_receiver_fn):
+        raise ValueError(
+            f"serving_input_receiver_fn must be a function returning a ServingInputReceiver, got "
+            f"{type(serving_input_receiver_fn).__name__}."
+        )
+    assets_extra = _check_assets_extra(assets_extra)
+    checkpoint = ckpt_lib.resolve(estimator.model_dir, checkpoint_path)
+    if checkpoint is None:
+        raise ValueError(f"Couldn't find trained model at {estimator.model_dir}: train before exporting.")
+
+    # 1. What features does the receiver produce? (Builds and restores the PREDICT variables.)
+    receiver = _trace_receiver(serving_input_receiver_fn)
+    features_spec = tf.nest.map_structure(tf.type_spec_from_value, receiver.features)
+    estimator._prepare_specs(ModeKeys.PREDICT, features_spec, None, checkpoint)
+
+    # 2. The serving graph: receiver, then model_fn; pruned to one function per signature.
+    traced: dict[str, Any] = {}
+
+    def serving_graph():
+        receiver = _call_receiver(serving_input_receiver_fn)
+        spec = estimator._call_model_fn(receiver.features, None, ModeKeys.PREDICT)
+        traced["inputs"] = receiver.receiver_tensors
+        traced["outputs"] = signature_outputs(spec)
+
+    with _trace_errors(ModeKeys.PREDICT, features_spec, None):
+        graph = tf.compat.v1.wrap_function(serving_graph, signature=[])
+    signatures = {
+        name: _named_signature(graph, traced["inputs"], outputs)
+        for name, outputs in traced["outputs"].items()
+    }
+
+    # 3. Only what the signatures use is saved: model variables, not optimizer slots.
+    captured = {id(t) for fn in signatures.values() for t in fn.captured_inputs}
+    module = tf.Module()
+    module.model_variables = {  # Saved under their checkpoint names.
+        key: v for key, v in estimator._store.checkpointed().items() if id(v.handle) in captured
+    }
+    if isinstance(serving_input_receiver_fn, tf.Module):  # Tracks its tables and assets.
+        module.receiver = serving_input_receiver_fn
+
+    # 4. Written under a temporary name, renamed when complete: Serving never sees a partial one.
+    base = os.fspath(export_dir_base)
+    os.makedirs(base, exist_ok=True)
+    timestamp = int(time.time())
+    while os.path.exists(os.path.join(base, str(timestamp))):
+        timestamp += 1
+    temp = os.path.join(base, f"{TEMP_PREFIX}{timestamp}")
+    final = os.path.join(base, str(timestamp))
+    try:
+        tf.saved_model.save(module, temp, signatures=signatures)
+        if as_text:
+            _to_text(temp)
+        for dest, source in assets_extra.items():
+            target = os.path.join(temp, "assets.extra", dest)
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            shutil.copyfile(source, target)
+        _fsync_tree(temp)
+        os.rename(temp, final)
+    except BaseException:
+        shutil.rmtree(temp, ignore_errors=True)
+        raise
+    logger.info("SavedModel written to %s from %s.", final, checkpoint)
+    return final.encode()
+
+
+def signature_outputs(spec) -> dict[str, dict[str, tf.Tensor]]:
+    """Signature name -> outputs, from `spec.export_outputs` or else all predictions.
+
+    Raises:
+        ValueError: for export_outputs values that are not `ExportOutput`s, or several without
+            a `serving_default`.
+    """
+    export_outputs = spec.export_outputs
+    if export_outputs is None:
+        export_outputs = {DEFAULT_SIGNATURE: PredictOutput(spec.predictions)}
+    export_outputs = dict(export_outputs)
+    for name, output in export_outputs.items():
+        if not isinstance(output, ExportOutput):
+            raise ValueError(
+                f"export_outputs[{name!r}] must be a PredictOutput, ClassificationOutput or "
+                f"RegressionOutput (keras_estimator.export), got {type(output).__name__}."
+            )
+    if DEFAULT_SIGNATURE not in export_outputs:
+        if len(export_outputs) != 1:
+            raise ValueError(
+                f"Multiple export_outputs were provided ({sorted(export_outputs)}), but none of "
+                f"them is named {DEFAULT_SIGNATURE!r}: name the default signature."
+            )
+        export_outputs[DEFAULT_SIGNATURE] = next(iter(export_outputs.values()))
+    return {name: output.as_signature_outputs() for name, output in export_outputs.items()}
+
+
+def _named_signature(graph, inputs: dict, outputs: dict):
+    """A concrete function from the receiver tensors, named by their receiver_tensors keys
+    (placeholder op names may differ), to the outputs."""
+    keys = sorted(inputs)
+    for key in keys:
+        if not isinstance(inputs[key], tf.Tensor):
+            raise ValueError(
+                f"receiver_tensors[{key!r}] must be a dense tensor (a placeholder), got "
+                f"{type(inputs[key]).__name__}."
+            )
+    pruned = graph.prune(feeds=[inputs[k] for k in keys], fetches=outputs)
+    specs = {k: tf.TensorSpec(inputs[k].shape, inputs[k].dtype, name=k) for k in keys}
+
+    @tf.function(input_signature=[specs], autograph=False)
+    def signature(receiver_tensors):
+        return pruned(*[receiver_tensors[k] for k in keys])
+
+    return signature.get_concrete_function()
+
+
+def _call_receiver(fn: Callable) -> ServingInputReceiver:
+    receiver = fn()
+    if not isinstance(receiver, ServingInputReceiver):
+        raise ValueError(
+            f"serving_input_receiver_fn must return a ServingInputReceiver, got {type(receiver).__name__}."
+        )
+    return receiver
+
+
+def _trace_receiver(fn: Callable) -> ServingInputReceiver:
+    holder = []
+    tf.compat.v1.wrap_function(lambda: holder.append(_call_receiver(fn)), signature=[])
+    return holder[0]
+
+
+def _check_assets_extra(assets_extra) -> dict[str, str]:
+    if assets_extra is None:
+        return {}
+    if not isinstance(assets_extra, Mapping):
+        raise ValueError("assets_extra must be a dict of destination path -> source file.")
+    checked = {}
+    for dest, source in assets_extra.items():
+        dest = os.path.normpath(str(dest))
+        if os.path.isabs(dest) or dest.startswith(".."):
+            raise ValueError(f"assets_extra destination {dest!r} must be a relative path inside the export.")
+        if not os.path.isfile(source):
+            raise ValueError(f"assets_extra source {source!r} (for {dest!r}) is not a file.")
+        checked[dest] = os.fspath(source)
+    return checked
+
+
+def _to_text(export_dir: str) -> None:
+    """saved_model.pbtxt instead of saved_model.pb (TensorFlow Serving reads either)."""
+    from google.protobuf import text_format
+    from tensorflow.core.protobuf import saved_model_pb2
+
+    binary = os.path.join(export_dir, "saved_model.pb")
+    proto = saved_model_pb2.SavedModel()
+    with open(binary, "rb") as f:
+        proto.ParseFromString(f.read())
+    with open(os.path.join(export_dir, "saved_model.pbtxt"), "w", encoding="utf-8") as f:
+        f.write(text_format.MessageToString(proto))
+    os.remove(binary)
+
+
+def _fsync_tree(root: str) -> None:
+    """Flushes every file to disk before the rename publishes the directory."""
+    for directory, _, files in os.walk(root):
+        for name in files:
+            fd = os.open(os.path.join(directory, name), os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+
+
+def is_export_dir(path: str) -> bool:
+    """A complete export: a directory named by digits only (what TensorFlow Serving loads)."""
+    return os.path.basename(os.path.normpath(path)).isdigit() and os.path.isdir(path)
