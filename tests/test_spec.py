@@ -6,6 +6,7 @@ import pytest
 import tensorflow as tf
 
 from keras_estimator import EstimatorSpec, ModeKeys
+from keras_estimator.export import PredictOutput
 
 LOSS = tf.constant(0.5)
 TRAIN_OP = tf.constant(True)  # any non-None marker; the update already ran in model_fn
@@ -88,9 +89,14 @@ def test_predict_spec_accepts_single_tensor():
 
 
 def test_export_outputs_dict_kept():
-    outputs = {"serving_default": PREDS}
+    outputs = {"serving_default": PredictOutput({"p": PREDS})}
     spec = EstimatorSpec(ModeKeys.PREDICT, predictions=PREDS, export_outputs=outputs)
     assert spec.export_outputs is outputs
+
+
+def test_export_outputs_must_be_export_output_objects():
+    with pytest.raises(ValueError, match="serving_default"):
+        EstimatorSpec(ModeKeys.PREDICT, predictions=PREDS, export_outputs={"serving_default": PREDS})
 
 
 def test_python_float_loss_converted_to_scalar_tensor():
