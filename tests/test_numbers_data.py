@@ -5,7 +5,7 @@ import pytest
 import tensorflow as tf
 
 import keras_estimator as ke
-from keras_estimator.numbers import data, input_fn, number_words, target_values
+from keras_estimator.numbers import data, input_fn, number_words, numbers_input_fn, target_values
 
 SMALL = {"max_num": 100_000, "pool_size": 2000, "eval_size": 300, "batch_size": 16}
 
@@ -85,3 +85,29 @@ def test_bucketing_keeps_every_example():
 def test_bad_params_name_the_field(bad, message):
     with pytest.raises(ValueError, match=message):
         input_fn({**SMALL, **bad})
+
+
+
+@pytest.mark.parametrize("pipeline", ["fast", "generator"])
+def test_numbers_input_fn_reads_the_given_numbers_once_in_order(pipeline):
+    numbers = [7, 0, 12345, 40, 99_999, 8]
+    params = {**SMALL, "pipeline": pipeline, "batch_size": 4, "targets": "parity,value"}
+    vocab = data.vocabulary("en", SMALL["max_num"])
+    seen, parity = [], []
+    for features, labels in numbers_input_fn(numbers, params):
+        seen += _numbers_of(features, vocab)
+        parity += labels["parity"].numpy().tolist()
+    assert seen == [number_words(n, "en") for n in numbers]
+    assert parity == [n % 2 for n in numbers]
+    batches = list(numbers_input_fn(numbers, params, ke.ModeKeys.PREDICT))
+    assert [set(b) for b in batches] == [{"sequences", "lengths"}] * 2
+
+
+@pytest.mark.parametrize("numbers, mode, message", [
+    ([], ke.ModeKeys.EVAL, "non-empty"),
+    ([3, -1], ke.ModeKeys.EVAL, "non-negative"),
+    ([3], ke.ModeKeys.TRAIN, "EVAL or PREDICT"),
+])
+def test_numbers_input_fn_rejects_bad_requests(numbers, mode, message):
+    with pytest.raises(ValueError, match=message):
+        numbers_input_fn(numbers, SMALL, mode)

@@ -61,7 +61,7 @@ def loss_smaller(best_eval_result: Mapping[str, Any], current_eval_result: Mappi
 
 
 def _check_name(name: Any) -> str:
-    if not isinstance(name, str) or not re.fullmatch(r"[\w.-]+", name):
+    if not isinstance(name, str) or not re.fullmatch(r"[\w.-]+", name) or name in (".", ".."):
         raise ValueError(f"Exporter name must be a simple directory name, got {name!r}.")
     return name
 

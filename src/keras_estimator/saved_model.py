@@ -83,9 +83,10 @@ def export_saved_model(
     # 4. Written under a temporary name, renamed when complete: Serving never sees a partial one.
     base = os.fspath(export_dir_base)
     os.makedirs(base, exist_ok=True)
-    timestamp = int(time.time())
-    while os.path.exists(os.path.join(base, str(timestamp))):
-        timestamp += 1
+    # Later exports always sort after earlier ones, also within one second and after an
+    # exporter's garbage collection freed an older name.
+    newest = max((int(n) for n in os.listdir(base) if n.isdigit()), default=0)
+    timestamp = max(int(time.time()), newest + 1)
     temp = os.path.join(base, f"{TEMP_PREFIX}{timestamp}")
     final = os.path.join(base, str(timestamp))
     try:

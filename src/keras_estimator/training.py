@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import os
 import time
+import collections.abc
+from collections.abc import Mapping
 from typing import Any, Callable, Iterable, NamedTuple
 
 from keras_estimator import checkpoints as ckpt_lib
@@ -71,7 +73,16 @@ class EvalSpec(
         for what, value in (("start_delay_secs", start_delay_secs), ("throttle_secs", throttle_secs)):
             if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
                 raise ValueError(f"EvalSpec {what} must be a number >= 0, got {value!r}.")
-        exporters = (exporters,) if isinstance(exporters, Exporter) else tuple(exporters or ())
+        if isinstance(exporters, Exporter):
+            exporters = (exporters,)
+        elif isinstance(exporters, collections.abc.Iterable) and not isinstance(exporters, (str, bytes, Mapping)):
+            exporters = tuple(exporters)
+        elif exporters is None:
+            exporters = ()
+        else:
+            raise ValueError(
+                f"EvalSpec exporters must be an Exporter or a list of Exporters, got {type(exporters).__name__}."
+            )
         for exporter in exporters:
             if not isinstance(exporter, Exporter):
                 raise ValueError(f"EvalSpec exporters must be Exporters, got {type(exporter).__name__}.")

@@ -5,11 +5,13 @@ It sits beside the runtime: `keras_estimator` never imports it.
 
 # Importing models registers its custom layers, so saved numbers models load anywhere.
 from keras_estimator.numbers.models import ARCHITECTURES, build_model
-from keras_estimator.numbers.data import TARGETS, input_fn, resolve_params, target_values
+from keras_estimator.numbers.data import (
+    TARGETS, input_fn, numbers_input_fn, resolve_params, target_values,
+)
 from keras_estimator.numbers.serving import WordsReceiver, serving_input_receiver_fn
 from keras_estimator.numbers.vocabulary import OOV_ID, PAD_ID, Vocabulary, number_words
 
 __all__ = [
-    "ARCHITECTURES", "OOV_ID", "PAD_ID", "TARGETS", "Vocabulary", "build_model", "input_fn", "number_words", "resolve_params",
-    "WordsReceiver", "serving_input_receiver_fn", "target_values",
+    "ARCHITECTURES", "OOV_ID", "PAD_ID", "TARGETS", "Vocabulary", "WordsReceiver", "build_model", "input_fn",
+    "number_words", "numbers_input_fn", "resolve_params", "serving_input_receiver_fn", "target_values",
 ]

@@ -121,6 +121,8 @@ def encode_numbers(numbers: np.ndarray, lang: str, vocab: Vocabulary) -> tuple[n
 
 def _numbers_for(key: tuple) -> np.ndarray:
     kind, *args = key
+    if kind == "given":
+        return np.asarray(args[0], dtype=np.int64)
     return eval_numbers(*args) if kind == "eval" else train_numbers(*args)
 
 
@@ -169,6 +171,30 @@ def input_fn(params: Mapping[str, Any] | None = None, mode: str = ModeKeys.TRAIN
         key = ("train", p["max_num"], p["pool_size"], p["eval_size"], p["seed"])
     else:
         key = ("eval", p["max_num"], p["eval_size"], p["seed"])
+    return _pipeline(p, key, mode)
+
+
+def numbers_input_fn(
+    numbers: Any, params: Mapping[str, Any] | None = None, mode: str = ModeKeys.EVAL
+) -> tf.data.Dataset:
+    """The `input_fn` pipeline over the given numbers, once, in order (EVAL: with labels,
+    PREDICT: features only). Numbers the language cannot write are dropped.
+
+    Raises:
+        ValueError: for invalid params, TRAIN mode, an empty or negative list of numbers, or
+            numbers none of which the language can write.
+    """
+    p = resolve_params(params)
+    ModeKeys.validate(mode)
+    if mode == ModeKeys.TRAIN:
+        raise ValueError("numbers_input_fn reads its numbers once: use mode EVAL or PREDICT.")
+    values = tuple(int(n) for n in np.asarray(numbers, dtype=np.int64).reshape(-1))
+    if not values or min(values) < 0:
+        raise ValueError(f"numbers must be a non-empty list of non-negative integers, got {list(values)[:5]}.")
+    return _pipeline(p, ("given", values), mode)
+
+
+def _pipeline(p: dict, key: tuple, mode: str) -> tf.data.Dataset:
     if p["pipeline"] == "fast" and not p["bucket_boundaries"]:
         dataset = _fast(p, key, mode, batched=True)  # Whole batches: no per-example work.
     else:
