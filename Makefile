@@ -5,7 +5,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: test bench venv clean
+.PHONY: test test-deep bench venv clean
 
 venv: $(STAMP)
 
@@ -17,6 +17,10 @@ $(STAMP): pyproject.toml
 
 test: $(STAMP)
 	TF_CPP_MIN_LOG_LEVEL=2 $(PY) -m pytest $(PYTEST_ARGS)
+
+# The property suite with the deep hypothesis profile: at least 500 examples per property.
+test-deep: $(STAMP)
+	HYPOTHESIS_PROFILE=deep TF_CPP_MIN_LOG_LEVEL=2 $(PY) -m pytest tests/properties $(PYTEST_ARGS)
 
 # Benchmarks measure speed (never timed tests); each prints a table and writes bench/results/.
 bench: $(STAMP)

@@ -1,0 +1,176 @@
+"""Property: splitting training into several `train` calls changes nothing.
+
+For any split of N training steps into several `train` calls (by `steps` or cumulative
+`max_steps`, with any `steps_per_loop`, the same or a new Estimator over the same model_dir), the
+final global step is N and every saved variable (weights, Adam slots and iterations) equals one
+call of N steps with one step per loop. Each batch is a function of `get_global_step()` read inside
+model_fn, so this also guards that the step seen by model_fn is the step actually running, also
+when several steps run in one `tf.function` call.
+"""
+
+import shutil
+import tempfile
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+from tensorflow.python.framework import config as tf_config
+from tensorflow.python.ops import control_flow_util_v2
+
+import keras_estimator as ke
+
+SEED = 7
+BATCH, FEATURES = 8, 4
+LOOPS = (1, 2, 3, 5, 100)
+STEP_KEY = "global_step/.ATTRIBUTES/VARIABLE_VALUE"
+
+
+@pytest.fixture(autouse=True, scope="module")
+def op_determinism():
+    """Deterministic ops while this module runs. Process-wide, and pytest imports every test
+    module before running any, so it is switched on here and back off after, not at import."""
+    was_enabled = tf_config.is_op_determinism_enabled()
+    tf.config.experimental.enable_op_determinism()
+    yield
+    if not was_enabled:
+        tf_config.disable_op_determinism()
+
+
+def _batch(step):
+    """The training batch of global step `step`: the same whichever call runs that step."""
+    seed = tf.stack([tf.cast(step, tf.int64), tf.constant(0, tf.int64)])
+    x = tf.random.stateless_normal([BATCH, FEATURES], seed=seed)
+    y = tf.cast(x[:, 0] + 0.5 * x[:, 1] > 0, tf.float32)
+    return x, y
+
+
+def _train_spec(x, y, mode):
+    assert mode == ke.ModeKeys.TRAIN
+    h = keras.layers.Dense(8, activation="relu")(x)
+    logits = keras.layers.Dense(1)(h)[:, 0]
+    loss = tf.reduce_mean(keras.losses.binary_crossentropy(y, logits, from_logits=True))
+    return ke.EstimatorSpec(mode, loss=loss, train_op=ke.minimize(loss, keras.optimizers.Adam(0.05)))
+
+
+def step_batch_model_fn(features, labels, mode):
+    """Trains on the batch of the step running (ignores the dummy input)."""
+    return _train_spec(*_batch(ke.get_global_step()), mode)
+
+
+def _outside_control_flow():
+    graph = tf.compat.v1.get_default_graph()
+    while isinstance(graph, (control_flow_util_v2.WhileBodyFuncGraph, control_flow_util_v2.WhileCondFuncGraph,
+                             control_flow_util_v2.CondBranchFuncGraph)):
+        graph = graph.outer_graph
+    return graph
+
+
+def stale_step_model_fn(features, labels, mode):
+    """Mutant: reads the global step once per `tf.function` call (before the steps loop), so
+    every step of a multi-step loop trains on the batch of the loop's first step."""
+    with _outside_control_flow().as_default():
+        step = tf.identity(ke.get_global_step().read_value())
+    return _train_spec(*_batch(step), mode)
+
+
+def _input_fn():
+    return tf.data.Dataset.from_tensors(({"x": tf.zeros([1, FEATURES])}, tf.zeros([1]))).repeat()
+
+
+def _estimator(model_fn, model_dir, steps_per_loop):
+    config = ke.RunConfig(
+        tf_random_seed=SEED, steps_per_loop=steps_per_loop, log_step_count_steps=None, save_summary_steps=None
+    )
+    return ke.Estimator(model_fn, model_dir, config)
+
+
+def _saved(model_dir):
+    """{checkpoint key: value} of the latest checkpoint in model_dir."""
+    path = tf.train.latest_checkpoint(model_dir)
+    assert path is not None, f"no checkpoint in {model_dir}"
+    reader = tf.train.load_checkpoint(path)
+    values = {k: reader.get_tensor(k) for k in reader.get_variable_to_shape_map() if k.endswith("VARIABLE_VALUE")}
+    return path, values
+
+
+_REFERENCE = {}  # (model_fn, n) -> saved values of one call of n steps, one step per loop.
+
+
+def _reference(model_fn, n):
+    if (model_fn, n) not in _REFERENCE:
+        model_dir = tempfile.mkdtemp(prefix="ke_reference_")
+        try:
+            _estimator(model_fn, model_dir, 1).train(_input_fn, steps=n)
+            _REFERENCE[model_fn, n] = _saved(model_dir)[1]
+        finally:
+            shutil.rmtree(model_dir, ignore_errors=True)
+    return _REFERENCE[model_fn, n]
+
+
+def check_split_training(model_fn, n, parts, loops, new_estimator=None, by_max_steps=None):
+    """Trains n steps as len(parts) `train` calls, call i running parts[i] steps with
+    steps_per_loop loops[i] (by `steps`, or by cumulative `max_steps` where by_max_steps[i]; a new
+    Estimator on the same model_dir where new_estimator[i] or steps_per_loop changes), then checks
+    the latest checkpoint is at step n and equals the one-call reference exactly."""
+    assert sum(parts) == n and len(loops) == len(parts)
+    new_estimator = new_estimator or [False] * len(parts)
+    by_max_steps = by_max_steps or [False] * len(parts)
+    expected = _reference(model_fn, n)
+    model_dir = tempfile.mkdtemp(prefix="ke_split_")
+    try:
+        est, done = None, 0
+        for part, loop, new, absolute in zip(parts, loops, new_estimator, by_max_steps):
+            if est is None or new or est.config.steps_per_loop != loop:
+                est = _estimator(model_fn, model_dir, loop)
+            done += part
+            if absolute:
+                est.train(_input_fn, max_steps=done)
+            else:
+                est.train(_input_fn, steps=part)
+        path, got = _saved(model_dir)
+    finally:
+        shutil.rmtree(model_dir, ignore_errors=True)
+    assert path.endswith(f"model.ckpt-{n}"), path
+    assert got[STEP_KEY] == n
+    assert sorted(got) == sorted(expected)
+    for key, value in expected.items():
+        # Exact: the same ops on the same values; Adam's iteration count included.
+        np.testing.assert_array_equal(got[key], value, err_msg=key)
+
+
+@st.composite
+def splits(draw):
+    """(n, parts, loops, new_estimator, by_max_steps) for n in [1, 12] split into 1..4 calls."""
+    n = draw(st.integers(1, 12))
+    cuts = draw(st.lists(st.integers(1, n - 1), unique=True, max_size=3)) if n > 1 else []
+    bounds = [0, *sorted(cuts), n]
+    parts = [b - a for a, b in zip(bounds, bounds[1:])]
+    k = len(parts)
+    loops = draw(st.lists(st.sampled_from(LOOPS), min_size=k, max_size=k))
+    new_estimator = draw(st.lists(st.booleans(), min_size=k, max_size=k))
+    by_max_steps = draw(st.lists(st.booleans(), min_size=k, max_size=k))
+    return n, parts, loops, new_estimator, by_max_steps
+
+
+@given(splits())
+def test_split_training_equals_one_call(split):
+    """N steps in several train calls (any steps_per_loop, resumed or not) == one call of N."""
+    n, parts, loops, new_estimator, by_max_steps = split
+    check_split_training(step_batch_model_fn, n, parts, loops, new_estimator, by_max_steps)
+
+
+def test_split_property_catches_a_step_read_once_per_loop():
+    """The property fails for a model_fn that sees the step once per tf.function call."""
+
+    @settings(max_examples=30, derandomize=True, database=None, deadline=None)
+    @given(splits())
+    def prop(split):
+        n, parts, loops, new_estimator, by_max_steps = split
+        check_split_training(stale_step_model_fn, n, parts, loops, new_estimator, by_max_steps)
+
+    with pytest.raises(AssertionError) as info:
+        prop()
+    print("\n".join(getattr(info.value, "__notes__", [])))
