@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-import tensorflow as tf
 
 import keras_estimator as ke
 from keras_estimator.numbers import input_fn
