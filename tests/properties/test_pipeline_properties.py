@@ -69,11 +69,13 @@ def check_bucketing(make_dataset, numbers, p, bounds):
 @given(numbers_lists, pipeline_params)
 @example([0], {"lang": "en", "batch_size": 1, "pipeline": "fast"})
 @example([7, 1000, 999_999], {"lang": "de", "batch_size": 2, "pipeline": "generator"})
+@example([0, 1], {"lang": "en", "batch_size": 2, "pipeline": "fast"})  # Shrunk: padding must be zeros.
 def test_padded_batches_are_exact(numbers, p):
     check_padded_batches(numbers_input_fn, numbers, p)
 
 
 @given(numbers_lists, pipeline_params, boundaries)
+@example([0], {"lang": "en", "batch_size": 1, "pipeline": "fast"}, [2])  # Shrunk: truncation to a boundary.
 def test_bucketing_never_changes_an_example(numbers, p, bounds):
     check_bucketing(numbers_input_fn, numbers, p, bounds)
 
