@@ -12,7 +12,7 @@ import tensorflow as tf
 from helpers import dir_state
 
 import keras_estimator as ke
-from keras_estimator.numbers import input_fn
+from keras_estimator.numbers import input_fn, serving_input_receiver_fn
 from keras_estimator.numbers.models import ARCHITECTURES, build_model
 
 # eval_size is a multiple of batch_size: every eval batch is full, so the Estimator's mean of
@@ -50,6 +50,21 @@ def test_untrained_estimator_equals_keras(tmp_path, arch, targets):
     for before, after in zip(weights_before, model.weights):
         np.testing.assert_array_equal(before, after.numpy())
     assert model.predict(input_fn(params, PREDICT), verbose=0).keys() == expected.keys()
+
+
+def test_export_before_training_serves_the_keras_weights(tmp_path):
+    """A model prototyped with fit exports through the bridge without Estimator training."""
+    params = {**SMALL, "model": "cnn", "targets": "parity,magnitude"}
+    model = build_model(params)
+    est = ke.model_to_estimator(model, model_dir=tmp_path / "model")
+    path = est.export_saved_model(tmp_path / "export", serving_input_receiver_fn(params))
+    assert est.latest_checkpoint() is None  # Exporting wrote no checkpoint.
+    served = tf.saved_model.load(path.decode()).signatures["serving_default"](
+        words=tf.constant(["forty-two", "SEVEN", ""]))
+    expected = model.predict(serving_input_receiver_fn(params).features(tf.constant(["forty-two", "seven", ""])),
+                             verbose=0)
+    for key in expected:
+        np.testing.assert_allclose(served[key].numpy(), expected[key], rtol=0, atol=1e-6, err_msg=key)
 
 
 @pytest.mark.slow

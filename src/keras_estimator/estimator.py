@@ -107,6 +107,7 @@ class Estimator:
         self._config = config.replace(model_dir=model_dir)
         self._params = copy.deepcopy(params) if params is not None else {}
         self._warm_start = warm_start_from
+        self._exports_initial_weights = False  # model_to_estimator: initial weights are Keras's.
         # The default (one-device) strategy; steps already go through its scope/run/reduce so
         # that RunConfig(train_distribute=...) can slot in (multi-replica needs per-replica
         # model_fn state in the variable store first).
@@ -527,8 +528,9 @@ class Estimator:
             The export directory, as bytes (like tf.estimator).
 
         Raises:
-            ValueError: if model_dir has no checkpoint, the receiver function or what it
-                returns is invalid, export_outputs are invalid, or assets_extra names a
+            ValueError: if model_dir has no checkpoint (except for `model_to_estimator`
+                estimators, which then export the Keras model's weights), the receiver
+                function or what it returns is invalid, export_outputs are invalid, or assets_extra names a
                 missing file.
             CheckpointNotFoundError: if checkpoint_path holds no checkpoint.
             InputError: if the receiver's features differ from the ones the model was

@@ -87,6 +87,8 @@ def model_to_estimator(
         )
     bridge = _KerasModelFn(keras_model, custom_objects)
     estimator = Estimator(bridge, model_dir=model_dir, config=config)
+    # Its initial weights are the Keras model's, so exporting before training is meaningful.
+    estimator._exports_initial_weights = True
     if estimator.latest_checkpoint() is None:
         _save_keras_model(keras_model, os.path.join(estimator.model_dir, KERAS_MODEL_FILE))
     return estimator

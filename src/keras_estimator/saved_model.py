@@ -47,7 +47,7 @@ def export_saved_model(
         )
     assets_extra = _check_assets_extra(assets_extra)
     checkpoint = ckpt_lib.resolve(estimator.model_dir, checkpoint_path)
-    if checkpoint is None:
+    if checkpoint is None and not estimator._exports_initial_weights:
         raise ValueError(f"Couldn't find trained model at {estimator.model_dir}: train before exporting.")
 
     # 1. What features does the receiver produce? (Builds and restores the PREDICT variables.)
