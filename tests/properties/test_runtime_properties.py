@@ -154,7 +154,7 @@ def splits(draw):
     """(n, parts, loops, new_estimator, by_max_steps): n in [1, MAX_N] split into 1..4 calls, each
     with its steps_per_loop, whether it gets a new Estimator and whether it passes max_steps."""
     n = draw(st.integers(1, MAX_N))
-    cuts = draw(st.lists(st.integers(1, n - 1), unique=True, max_size=3)) if n > 1 else []
+    cuts = draw(st.lists(st.integers(1, n - 1), unique=True, max_size=min(3, n - 1))) if n > 1 else []
     bounds = [0, *sorted(cuts), n]
     parts = [b - a for a, b in zip(bounds, bounds[1:])]
     k = len(parts)
