@@ -23,6 +23,14 @@ from keras_estimator.training import EvalSpec, TrainSpec, train_and_evaluate
 
 logger = logging.getLogger(__name__)
 
+class _NoRetracingWarning(logging.Filter):
+    """Each trial is a new Estimator whose loops trace once; TensorFlow's retracing detector
+    counts those traces across instances and warns after a few trials. Nothing to fix there."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "triggered tf.function retracing" not in record.getMessage()
+
+
 # Hyperband's bookkeeping values in a trial's hyperparameters.
 _EPOCHS, _INITIAL_EPOCH, _PREVIOUS_TRIAL = "tuner/epochs", "tuner/initial_epoch", "tuner/trial_id"
 
@@ -106,12 +114,17 @@ class EstimatorTuner(keras_tuner.Tuner):
                                        config=self.config.replace(model_dir=model_dir))
         train_input_fn, eval_input_fn = self.input_fns(hp)
         exporters = list(self.exporters(hp)) if self.exporters else []
-        result, _ = train_and_evaluate(
-            estimator,
-            TrainSpec(train_input_fn, max_steps=self.max_steps(hp)),
-            EvalSpec(eval_input_fn, steps=self.eval_steps, exporters=exporters,
-                     start_delay_secs=0, throttle_secs=float("inf")),
-        )
+        tf_logger, quiet = tf.get_logger(), _NoRetracingWarning()
+        tf_logger.addFilter(quiet)
+        try:
+            result, _ = train_and_evaluate(
+                estimator,
+                TrainSpec(train_input_fn, max_steps=self.max_steps(hp)),
+                EvalSpec(eval_input_fn, steps=self.eval_steps, exporters=exporters,
+                         start_delay_secs=0, throttle_secs=float("inf")),
+            )
+        finally:
+            tf_logger.removeFilter(quiet)
         metrics = {k: float(v) for k, v in result.items() if k != "global_step"}
         metrics["steps"] = float(result["global_step"])
         metrics["seconds"] = time.monotonic() - start

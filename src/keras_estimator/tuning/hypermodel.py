@@ -321,6 +321,7 @@ class NumbersHyperModel(keras_tuner.HyperModel):
                 raise ValueError(f"steps_per_trial must be an integer >= epochs ({epochs}); got {steps_per_trial!r}.")
             kwargs["steps_per_epoch"] = steps_per_trial // epochs
         kwargs.setdefault("verbose", 0)  # A progress bar per trial epoch drowns the tuner's log.
+        kwargs.setdefault("shuffle", False)  # input_fn shuffles; Keras cannot shuffle a Dataset.
         params = self.params(hp)
         return model.fit(
             data.input_fn(params, ModeKeys.TRAIN),

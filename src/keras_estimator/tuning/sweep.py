@@ -239,11 +239,15 @@ def run_sweep(
 
     Raises:
         SpecError: for an invalid spec file.
+        ValueError: if `directory` holds a sweep of a different spec (only `max_trials` may
+            change between runs, to extend a sweep) and `overwrite` is False.
         RuntimeError: if no trial completed (the first failure's message is included).
     """
     if not isinstance(spec, SweepSpec):
         spec = load_spec(spec)
     directory = os.fspath(directory or os.path.join(RESULTS_DIR, spec.name))
+    if not overwrite:
+        _check_resumable(spec, directory)
     os.makedirs(directory, exist_ok=True)
     _write_json(os.path.join(directory, "spec.json"), spec.to_dict())
     tuner = make_tuner(spec, directory, overwrite=overwrite, on_trial_end=on_trial_end)
@@ -270,6 +274,26 @@ def run_sweep(
         print_fn(f"best params: {best_params_path}" + (f"\nbest export: {export_path}" if export_path else ""))
     return SweepResult(directory, rows, best_params, best_params_path, export_path,
                        getattr(tuner, "_trials_run", 0))
+
+
+def _check_resumable(spec: SweepSpec, directory: str) -> None:
+    """Resuming under another spec would mix trials of two searches in one leaderboard."""
+    path = os.path.join(directory, "spec.json")
+    if not os.path.exists(path):
+        return
+    before, now = _read_json(path), spec.to_dict()
+    changed = sorted(
+        f"[{section}].{key}"
+        for section in set(before) | set(now)
+        for key in set(before.get(section, {})) | set(now.get(section, {}))
+        if (section, key) != ("sweep", "max_trials")
+        and before.get(section, {}).get(key) != now.get(section, {}).get(key)
+    )
+    if changed:
+        raise ValueError(
+            f"{directory} holds a sweep run with a different spec ({', '.join(changed)} changed); "
+            "pass overwrite=True to start over, or use another directory."
+        )
 
 
 def _export_best(tuner, spec, trial, params, directory) -> str:
