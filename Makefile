@@ -5,7 +5,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: test test-deep bench venv clean
+.PHONY: test test-deep demo bench venv clean
 
 venv: $(STAMP)
 
@@ -17,6 +17,10 @@ $(STAMP): pyproject.toml
 
 test: $(STAMP)
 	TF_CPP_MIN_LOG_LEVEL=2 $(PY) -m pytest $(PYTEST_ARGS)
+
+# The main job on the embedded default: English parity trained, evaluated, exported and served.
+demo: $(STAMP)
+	$(VENV)/bin/keras-estimator demo
 
 # The property suite with the deep hypothesis profile: at least 500 examples per property.
 test-deep: $(STAMP)

@@ -5,23 +5,71 @@ Migrating from tf.estimator is an import change for the names below:
     import keras_estimator as estimator   # was: tf.estimator
 """
 
-from keras_estimator import export
-from keras_estimator.context import get_global_step
-from keras_estimator.errors import (
-    CheckpointNotFoundError,
-    InputError,
-    MissingFeatureError,
-    NanLossDuringTrainingError,
-)
-from keras_estimator.estimator import Estimator, WarmStartSettings
-from keras_estimator.keras_bridge import load_keras_model, model_to_estimator
-from keras_estimator.exporters import BestExporter, Exporter, FinalExporter, LatestExporter
-from keras_estimator.hooks import CheckpointSaverListener, Hook, RunContext, StopAtStepHook
-from keras_estimator.mode_keys import ModeKeys
-from keras_estimator.optimization import minimize
-from keras_estimator.run_config import RunConfig
-from keras_estimator.spec import EstimatorSpec
-from keras_estimator.training import EvalSpec, TrainSpec, train_and_evaluate
+import importlib
+from typing import TYPE_CHECKING
+
+# Names load on first use (PEP 562), so `keras-estimator --help` and usage errors answer before
+# TensorFlow is imported and the command line can set TensorFlow's log level first.
+_EXPORTS = {
+    "export": "keras_estimator.export",
+    "get_global_step": "keras_estimator.context",
+    "CheckpointNotFoundError": "keras_estimator.errors",
+    "InputError": "keras_estimator.errors",
+    "MissingFeatureError": "keras_estimator.errors",
+    "NanLossDuringTrainingError": "keras_estimator.errors",
+    "Estimator": "keras_estimator.estimator",
+    "WarmStartSettings": "keras_estimator.estimator",
+    "load_keras_model": "keras_estimator.keras_bridge",
+    "model_to_estimator": "keras_estimator.keras_bridge",
+    "BestExporter": "keras_estimator.exporters",
+    "Exporter": "keras_estimator.exporters",
+    "FinalExporter": "keras_estimator.exporters",
+    "LatestExporter": "keras_estimator.exporters",
+    "CheckpointSaverListener": "keras_estimator.hooks",
+    "Hook": "keras_estimator.hooks",
+    "RunContext": "keras_estimator.hooks",
+    "StopAtStepHook": "keras_estimator.hooks",
+    "ModeKeys": "keras_estimator.mode_keys",
+    "minimize": "keras_estimator.optimization",
+    "RunConfig": "keras_estimator.run_config",
+    "EstimatorSpec": "keras_estimator.spec",
+    "EvalSpec": "keras_estimator.training",
+    "TrainSpec": "keras_estimator.training",
+    "train_and_evaluate": "keras_estimator.training",
+}
+
+if TYPE_CHECKING:
+    from keras_estimator import export
+    from keras_estimator.context import get_global_step
+    from keras_estimator.errors import (
+        CheckpointNotFoundError,
+        InputError,
+        MissingFeatureError,
+        NanLossDuringTrainingError,
+    )
+    from keras_estimator.estimator import Estimator, WarmStartSettings
+    from keras_estimator.keras_bridge import load_keras_model, model_to_estimator
+    from keras_estimator.exporters import BestExporter, Exporter, FinalExporter, LatestExporter
+    from keras_estimator.hooks import CheckpointSaverListener, Hook, RunContext, StopAtStepHook
+    from keras_estimator.mode_keys import ModeKeys
+    from keras_estimator.optimization import minimize
+    from keras_estimator.run_config import RunConfig
+    from keras_estimator.spec import EstimatorSpec
+    from keras_estimator.training import EvalSpec, TrainSpec, train_and_evaluate
+
+
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'keras_estimator' has no attribute {name!r}")
+    module = importlib.import_module(_EXPORTS[name])
+    value = module if module.__name__ == f"keras_estimator.{name}" else getattr(module, name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted({*globals(), *_EXPORTS})
+
 
 __version__ = "0.1.0"
 

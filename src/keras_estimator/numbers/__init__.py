@@ -8,10 +8,10 @@ from keras_estimator.numbers.models import ARCHITECTURES, build_model
 from keras_estimator.numbers.data import (
     TARGETS, input_fn, numbers_input_fn, resolve_params, target_values,
 )
-from keras_estimator.numbers.serving import WordsReceiver, serving_input_receiver_fn
+from keras_estimator.numbers.serving import WordsReceiver, serving_input_receiver_fn, words_input_fn
 from keras_estimator.numbers.vocabulary import OOV_ID, PAD_ID, Vocabulary, number_words
 
 __all__ = [
     "ARCHITECTURES", "OOV_ID", "PAD_ID", "TARGETS", "Vocabulary", "WordsReceiver", "build_model", "input_fn",
-    "number_words", "numbers_input_fn", "resolve_params", "serving_input_receiver_fn", "target_values",
+    "number_words", "numbers_input_fn", "resolve_params", "serving_input_receiver_fn", "target_values", "words_input_fn",
 ]

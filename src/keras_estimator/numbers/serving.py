@@ -81,3 +81,28 @@ def serving_input_receiver_fn(
         p = data.resolve_params(params)
         vocabulary = data.vocabulary(p["lang"], p["max_num"])
     return WordsReceiver(vocabulary)
+
+
+def words_input_fn(
+    words: list[str], params: Mapping[str, Any] | None = None, batch_size: int = 64
+) -> tf.data.Dataset:
+    """A PREDICT dataset of `{"sequences", "lengths"}` batches from raw texts, tokenized by
+    `WordsReceiver.features`: exactly what the exported raw-words signature computes.
+
+    Args:
+        words: The texts, in order (any case; characters outside the vocabulary become the
+            out-of-vocabulary id).
+        params: The model's numbers params (`lang` and `max_num` give the vocabulary).
+        batch_size: Texts per batch.
+
+    Raises:
+        ValueError: for no words, a non-string word, or invalid params.
+    """
+    words = list(words)
+    if not words:
+        raise ValueError("words_input_fn needs at least one word.")
+    bad = [w for w in words if not isinstance(w, str)]
+    if bad:
+        raise ValueError(f"words must be strings; got {bad[0]!r}.")
+    receiver = serving_input_receiver_fn(params)
+    return tf.data.Dataset.from_tensor_slices(tf.constant(words, tf.string)).batch(batch_size).map(receiver.features)

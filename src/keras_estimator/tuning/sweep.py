@@ -32,7 +32,7 @@ from keras_estimator.numbers import data, serving_input_receiver_fn
 from keras_estimator.run_config import RunConfig
 from keras_estimator.tuning.estimator_tuner import EstimatorTuner
 from keras_estimator.tuning.hypermodel import NumbersHyperModel
-from keras_estimator.tuning.spec import SweepSpec, load_spec
+from keras_estimator.tuning.spec import SpecError, SweepSpec, load_spec
 
 logger = logging.getLogger(__name__)
 
@@ -239,8 +239,8 @@ def run_sweep(
 
     Raises:
         SpecError: for an invalid spec file.
-        ValueError: if `directory` holds a sweep of a different spec (only `max_trials` may
-            change between runs, to extend a sweep) and `overwrite` is False.
+        SpecError: also if `directory` holds a sweep of a different spec (only `max_trials`
+            may change between runs, to extend a sweep) and `overwrite` is False.
         RuntimeError: if no trial completed (the first failure's message is included).
     """
     if not isinstance(spec, SweepSpec):
@@ -290,9 +290,10 @@ def _check_resumable(spec: SweepSpec, directory: str) -> None:
         and before.get(section, {}).get(key) != now.get(section, {}).get(key)
     )
     if changed:
-        raise ValueError(
+        raise SpecError(
             f"{directory} holds a sweep run with a different spec ({', '.join(changed)} changed); "
-            "pass overwrite=True to start over, or use another directory."
+            "pass overwrite=True (--overwrite) to start over, or use another directory.",
+            field=changed[0], source=spec.source,
         )
 
 

@@ -1,0 +1,361 @@
+"""What each `keras-estimator` subcommand does, on the numbers application.
+
+A model_dir written by `train` holds `params.json` (the numbers params it was trained with, in
+the form `--hparams` reads) and either the Estimator's checkpoints (`--path estimator`, with the
+converted Keras model under `keras/`) or, for `--path fit`, the Keras model in `fit/model.keras`.
+`evaluate`, `predict` and `export` read both.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import shutil
+import tempfile
+import time
+from typing import Any, Callable, Iterable, Mapping
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from keras_estimator import checkpoints as ckpt_lib
+from keras_estimator.keras_bridge import KERAS_MODEL_FILE, model_to_estimator
+from keras_estimator.mode_keys import ModeKeys
+from keras_estimator.numbers import data as numbers_data
+from keras_estimator.numbers.models import ARCHITECTURES, MODEL_DEFAULTS, build_model
+from keras_estimator.numbers.serving import serving_input_receiver_fn, words_input_fn
+from keras_estimator.numbers.vocabulary import number_words
+from keras_estimator.run_config import RunConfig
+from keras_estimator.cli.progress import Progress, ProgressCallback, ProgressHook
+
+PARAMS_FILE = "params.json"
+FIT_MODEL_FILE = os.path.join("fit", "model.keras")
+PARAM_KEYS = tuple(dict.fromkeys([*numbers_data.DEFAULTS, *MODEL_DEFAULTS]))
+# Params saved with the model (architecture, optimizer): a model_dir keeps them for life.
+FIXED_KEYS = ("lang", "max_num", "targets", *MODEL_DEFAULTS)
+
+
+class CliError(Exception):
+    """A user mistake: printed as one line on stderr, exit status 1, no traceback."""
+
+
+# -- params and model_dir state --------------------------------------------------------------
+
+def read_hparams(path: str) -> dict[str, Any]:
+    """The params in a JSON file (e.g. a sweep's best_params.json).
+
+    Raises:
+        CliError: if it cannot be read, is not a JSON object, or has an unknown key.
+    """
+    try:
+        with open(path, encoding="utf-8") as f:
+            value = json.load(f)
+    except OSError as e:
+        raise CliError(f"cannot read hparams file {path}: {e.strerror}") from None
+    except json.JSONDecodeError as e:
+        raise CliError(f"hparams file {path} is not valid JSON: {e}") from None
+    if not isinstance(value, dict):
+        raise CliError(f"hparams file {path} must hold a JSON object of params, got {type(value).__name__}")
+    unknown = sorted(k for k in value if k not in PARAM_KEYS)
+    if unknown:
+        raise CliError(f"hparams file {path}: unknown param(s) {', '.join(unknown)}; known: {', '.join(PARAM_KEYS)}")
+    return value
+
+
+def check_params(params: Mapping[str, Any]) -> dict[str, Any]:
+    """Params completed with the data and model defaults, or a CliError naming the problem."""
+    params = dict(params)
+    lang = params.get("lang", numbers_data.DEFAULTS["lang"])
+    try:
+        number_words(1, lang)
+    except ValueError:
+        raise CliError(f"unknown language {lang!r}: give a num2words language code such as en, de, fr") from None
+    try:
+        resolved = numbers_data.resolve_params(params)
+    except ValueError as e:
+        raise CliError(str(e).rstrip(".")) from None
+    model = {**MODEL_DEFAULTS, **{k: v for k, v in params.items() if k in MODEL_DEFAULTS}}
+    if model["model"] not in ARCHITECTURES:
+        raise CliError(f"unknown model {model['model']!r}; choose from {', '.join(ARCHITECTURES)}")
+    resolved.update(model)  # build_model checks the sizes when train builds the model.
+    resolved["targets"] = list(resolved["targets"])
+    return resolved
+
+
+def stored_params(model_dir: str) -> dict[str, Any] | None:
+    path = os.path.join(model_dir, PARAMS_FILE)
+    if not os.path.exists(path):
+        return None
+    return read_hparams(path)
+
+
+def merge_params(model_dir: str, hparams: Mapping[str, Any], flags: Mapping[str, Any]) -> dict[str, Any]:
+    """The params of a training run: what model_dir was trained with, then the hparams file,
+    then explicit flags. Params that shape the variables cannot change in a model_dir."""
+    stored = stored_params(model_dir)
+    params = check_params({**(stored or {}), **hparams, **flags})
+    if stored is not None:
+        before = check_params(stored)
+        changed = [k for k in FIXED_KEYS if before.get(k) != params.get(k)]
+        if changed:
+            detail = ", ".join(f"{k}={before.get(k)!r} (asked {params.get(k)!r})" for k in changed)
+            raise CliError(f"{model_dir} holds a model trained with {detail}; use a new --model-dir")
+    return params
+
+
+def write_params(model_dir: str, params: Mapping[str, Any]) -> None:
+    os.makedirs(model_dir, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=model_dir, prefix=".params-")
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        json.dump(_jsonable(params), f, indent=2, sort_keys=True)
+        f.write("\n")
+    os.replace(tmp, os.path.join(model_dir, PARAMS_FILE))
+
+
+def _jsonable(params: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in params.items()}
+
+
+class TrainedModel:
+    """A model_dir written by `train`, through either path.
+
+    Raises:
+        CliError: if model_dir does not exist, was not written by `train`, or has no trained
+            model yet.
+    """
+
+    def __init__(self, model_dir: str):
+        if not os.path.isdir(model_dir):
+            raise CliError(f"model_dir {model_dir} does not exist")
+        params = stored_params(model_dir)
+        if params is None:
+            raise CliError(f"{model_dir} has no {PARAMS_FILE}: it was not written by keras-estimator train")
+        self.model_dir = model_dir
+        self.params = check_params(params)
+        self.fit_file = os.path.join(model_dir, FIT_MODEL_FILE)
+        self.path = "fit" if os.path.exists(self.fit_file) else "estimator"
+        if self.path == "estimator" and ckpt_lib.latest_checkpoint(model_dir) is None:
+            raise CliError(f"{model_dir} has no checkpoint yet: train first (keras-estimator train --model-dir {model_dir})")
+        self._model = None
+
+    @property
+    def global_step(self) -> int:
+        if self.path == "fit":
+            return int(self.keras_model().optimizer.iterations.numpy())
+        return ckpt_lib.step_of(ckpt_lib.latest_checkpoint(self.model_dir))
+
+    def keras_model(self) -> keras.Model:
+        if self._model is None:
+            self._model = keras.saving.load_model(self.fit_file)
+        return self._model
+
+    def estimator(self):
+        """The Estimator over model_dir (fit path: a temporary one holding the Keras weights)."""
+        if self.path == "fit":
+            return model_to_estimator(self.keras_model(), model_dir=tempfile.mkdtemp(prefix="keras_estimator_fit_"))
+        return model_to_estimator(keras_model_path=os.path.join(self.model_dir, KERAS_MODEL_FILE), model_dir=self.model_dir)
+
+    def evaluate(self, steps: int | None = None) -> dict[str, float]:
+        eval_data = numbers_data.input_fn(self.params, ModeKeys.EVAL)
+        if self.path == "fit":
+            data = eval_data.take(steps) if steps else eval_data
+            results = self.keras_model().evaluate(data, verbose=0, return_dict=True)
+            results["global_step"] = self.global_step
+        else:
+            results = self.estimator().evaluate(lambda: numbers_data.input_fn(self.params, ModeKeys.EVAL), steps=steps)
+        return {k: float(v) for k, v in results.items()}
+
+    def predict(self, words: list[str]) -> list[dict[str, np.ndarray]]:
+        if self.path == "fit":
+            out = self.keras_model().predict(words_input_fn(words, self.params), verbose=0)
+            out = out if isinstance(out, dict) else {self.params["targets"][0]: out}
+            return [{k: v[i] for k, v in out.items()} for i in range(len(words))]
+        return list(self.estimator().predict(lambda: words_input_fn(words, self.params)))
+
+    def export(self, export_dir_base: str) -> str:
+        estimator = self.estimator()
+        runtime_logger = logging.getLogger("keras_estimator")
+        level = runtime_logger.level
+        if self.path == "fit":  # Its "no checkpoint, using the initial weights" is expected here.
+            runtime_logger.setLevel(logging.ERROR)
+        try:
+            path = estimator.export_saved_model(export_dir_base, serving_input_receiver_fn(self.params))
+        finally:
+            runtime_logger.setLevel(level)
+            if self.path == "fit":
+                shutil.rmtree(estimator.model_dir, ignore_errors=True)
+        return path.decode() if isinstance(path, bytes) else path
+
+
+# -- train ---------------------------------------------------------------------------------
+
+def train(
+    model_dir: str,
+    params: Mapping[str, Any],
+    steps: int | None = None,
+    max_steps: int | None = None,
+    path: str = "estimator",
+    save_checkpoints_steps: int | None = None,
+    eval_steps: int | None = None,
+    print_fn: Callable[[str], None] = print,
+) -> dict[str, float]:
+    """Trains (or resumes) a numbers model in model_dir and evaluates it; returns the metrics."""
+    other = "fit" if path == "estimator" else "estimator"
+    if os.path.isdir(model_dir) and _holds(model_dir, other):
+        raise CliError(f"{model_dir} holds a model trained with --path {other}; use a new --model-dir")
+    keras.utils.set_random_seed(params["seed"])
+    try:
+        model = build_model(params)  # Also checks the model params before anything is written.
+    except ValueError as e:
+        raise CliError(str(e).rstrip(".")) from None
+    if path == "fit":
+        start = _train_fit(model_dir, params, model, steps, max_steps)
+    else:
+        start = _train_estimator(model_dir, params, model, steps, max_steps, save_checkpoints_steps)
+    trained = TrainedModel(model_dir)
+    if trained.global_step == start:
+        print_fn(f"Nothing to train: {model_dir} is at step {start} (--max-steps {max_steps}).")
+    return trained.evaluate(eval_steps)
+
+
+def _holds(model_dir: str, path: str) -> bool:
+    if path == "fit":
+        return os.path.exists(os.path.join(model_dir, FIT_MODEL_FILE))
+    return ckpt_lib.latest_checkpoint(model_dir) is not None
+
+
+def _last_step(start: int, steps: int | None, max_steps: int | None) -> int:
+    return start + steps if steps is not None else max(start, max_steps)
+
+
+def _train_estimator(model_dir, params, model, steps, max_steps, save_checkpoints_steps) -> int:
+    config = RunConfig(
+        tf_random_seed=params["seed"], save_checkpoints_steps=save_checkpoints_steps,
+        log_step_count_steps=None,  # The progress hook reports instead.
+    )
+    keras_file = os.path.join(model_dir, KERAS_MODEL_FILE)
+    latest = ckpt_lib.latest_checkpoint(model_dir) if os.path.isdir(model_dir) else None
+    if latest is not None and os.path.exists(keras_file):
+        estimator = model_to_estimator(keras_model_path=keras_file, model_dir=model_dir, config=config)
+    else:
+        estimator = model_to_estimator(model, model_dir=model_dir, config=config)
+    write_params(model_dir, params)
+    start = ckpt_lib.step_of(latest) if latest else 0
+    last = _last_step(start, steps, max_steps)
+    if last > start:
+        hook = ProgressHook(lambda step: Progress(step, last))
+        estimator.train(lambda: numbers_data.input_fn(params, ModeKeys.TRAIN), max_steps=last, hooks=[hook])
+    return start
+
+
+def _train_fit(model_dir, params, model, steps, max_steps) -> int:
+    fit_file = os.path.join(model_dir, FIT_MODEL_FILE)
+    if os.path.exists(fit_file):
+        model = keras.saving.load_model(fit_file)
+    write_params(model_dir, params)
+    start = int(model.optimizer.iterations.numpy())
+    last = _last_step(start, steps, max_steps)
+    if last > start:
+        logs = os.path.join(model_dir, "fit", "logs")
+        model.fit(
+            numbers_data.input_fn(params, ModeKeys.TRAIN), steps_per_epoch=last - start, epochs=1, verbose=0,
+            shuffle=False,  # input_fn shuffles.
+            callbacks=[ProgressCallback(Progress(start, last)), keras.callbacks.TensorBoard(logs, update_freq=100)],
+        )
+        _save_atomically(model, fit_file)
+    return start
+
+
+def _save_atomically(model: keras.Model, path: str) -> None:
+    """A crash leaves the previous model file or the new one, never half of one."""
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    tmp = os.path.join(os.path.dirname(path), f".tmp-{os.getpid()}-{os.path.basename(path)}")
+    model.save(tmp)
+    os.replace(tmp, path)
+
+
+# -- output --------------------------------------------------------------------------------
+
+def format_metrics(results: Mapping[str, float]) -> str:
+    """`name  value` lines, global_step last."""
+    names = sorted(k for k in results if k != "global_step") + (["global_step"] if "global_step" in results else [])
+    width = max(len(n) for n in names)
+    return "\n".join(
+        f"{n:<{width}}  {int(results[n]) if n == 'global_step' else f'{results[n]:.4f}'}" for n in names
+    )
+
+
+def describe(target: str, value: np.ndarray) -> str:
+    """A prediction as a person reads it."""
+    value = np.asarray(value).reshape(-1)
+    if target == "parity":
+        p = float(value[0])
+        return f"{'odd' if p >= 0.5 else 'even'} ({max(p, 1 - p):.2f})"
+    if target == "magnitude":
+        k = int(np.argmax(value))
+        return f"{k + 1} digit{'s' if k else ''} ({float(value[k]):.2f})"
+    if target == "last_digit":
+        k = int(np.argmax(value))
+        return f"{k} ({float(value[k]):.2f})"
+    if target == "value":
+        return f"~{max(10 ** float(value[0]) - 1, 0):.4g}"
+    return str(value.tolist())
+
+
+def table(header: list[str], rows: Iterable[list[str]]) -> str:
+    rows = [header, *rows]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def prediction_table(words: list[str], predictions: list[Mapping[str, np.ndarray]], targets: list[str]) -> str:
+    return table(["words", *targets], ([w, *(describe(t, p[t]) for t in targets)] for w, p in zip(words, predictions)))
+
+
+# -- demo ----------------------------------------------------------------------------------
+
+DEMO_PARAMS = {"lang": "en", "targets": ["parity"], "model": "gru", "units": 32, "embedding_dim": 16,
+               "learning_rate": 1e-2, "batch_size": 64}
+DEMO_NUMBERS = (7, 42, 100, 1001, 31_415, 99_998, 123_457, 999_999)
+DEMO_MIN_ACCURACY = 0.95
+
+
+def demo(model_dir: str, export_dir: str, steps: int, print_fn: Callable[[str], None] = print) -> bool:
+    """English parity end to end on the Estimator path: train, evaluate, export, reload the
+    export in this process, predict from raw words. Returns whether accuracy reached 95%."""
+    t0 = time.monotonic()
+    params = merge_params(model_dir, {}, DEMO_PARAMS)
+    print_fn(f"1/4 train: {params['model']}-{params['units']} on English parity, {steps} steps -> {model_dir}")
+    results = train(model_dir, params, max_steps=steps, print_fn=print_fn)
+    trained = TrainedModel(model_dir)
+    print_fn(f"2/4 evaluate on {params['eval_size']} held-out numbers")
+    print_fn(format_metrics(results))
+
+    print_fn(f"3/4 export the raw-words SavedModel -> {export_dir}")
+    export_path = trained.export(export_dir)
+
+    print_fn("4/4 reload the export with tf.saved_model.load and ask it in words")
+    numbers = np.array(DEMO_NUMBERS)
+    words = [number_words(n, "en") for n in numbers]
+    words[1] = words[1].title()  # Raw client text: the export lower-cases it.
+    serve = tf.saved_model.load(export_path).signatures["serving_default"]
+    served = serve(words=tf.constant(words))["parity"].numpy()[:, 0]
+    estimated = np.array([p["parity"][0] for p in trained.predict(words)])
+    if not np.allclose(served, estimated, atol=1e-5):
+        raise RuntimeError(f"the export and the Estimator disagree: {served} vs {estimated}")
+    truth = numbers_data.target_values(numbers, "parity")
+    rows = [[w, str(n), "odd" if t else "even", describe("parity", [p]), "yes" if (p >= 0.5) == bool(t) else "NO"]
+            for w, n, t, p in zip(words, numbers, truth, served)]
+    print_fn(table(["words", "number", "truth", "export says", "right"], rows))
+
+    accuracy = results["accuracy"]
+    print_fn(f"accuracy on {params['eval_size']} held-out numbers: {accuracy:.2%}"
+             f" (needs {DEMO_MIN_ACCURACY:.0%}); {time.monotonic() - t0:.0f} s")
+    print_fn(f"model_dir: {model_dir}    (tensorboard --logdir {model_dir})")
+    print_fn(f"export:    {export_path}")
+    return accuracy >= DEMO_MIN_ACCURACY and not math.isnan(accuracy)
