@@ -124,7 +124,7 @@ def test_resuming_under_a_changed_spec_is_refused(tmp_path):
     directory = tmp_path / "sweep"
     directory.mkdir()
     (directory / "spec.json").write_text(json.dumps(tiny_spec().to_dict()))
-    with pytest.raises(ValueError, match=r"\[sweep\]\.steps_per_trial changed.*overwrite=True"):
+    with pytest.raises(SpecError, match=r"\[sweep\]\.steps_per_trial changed.*overwrite=True"):
         run_sweep(tiny_spec(steps_per_trial=7), directory=directory)
     assert sorted(p.name for p in directory.iterdir()) == ["spec.json"]
 
