@@ -232,19 +232,20 @@ def _last_step(start: int, steps: int | None, max_steps: int | None) -> int:
 
 
 def _train_estimator(model_dir, params, model, steps, max_steps, save_checkpoints_steps) -> int:
+    latest = ckpt_lib.latest_checkpoint(model_dir) if os.path.isdir(model_dir) else None
+    start = ckpt_lib.step_of(latest) if latest else 0
+    last = _last_step(start, steps, max_steps)
     config = RunConfig(
         tf_random_seed=params["seed"], save_checkpoints_steps=save_checkpoints_steps,
         log_step_count_steps=None,  # The progress hook reports instead.
+        save_summary_steps=min(100, max(1, (last - start) // 10)),  # Short runs get a curve too.
     )
     keras_file = os.path.join(model_dir, KERAS_MODEL_FILE)
-    latest = ckpt_lib.latest_checkpoint(model_dir) if os.path.isdir(model_dir) else None
     if latest is not None and os.path.exists(keras_file):
         estimator = model_to_estimator(keras_model_path=keras_file, model_dir=model_dir, config=config)
     else:
         estimator = model_to_estimator(model, model_dir=model_dir, config=config)
     write_params(model_dir, params)
-    start = ckpt_lib.step_of(latest) if latest else 0
-    last = _last_step(start, steps, max_steps)
     if last > start:
         hook = ProgressHook(lambda step: Progress(step, last))
         estimator.train(lambda: numbers_data.input_fn(params, ModeKeys.TRAIN), max_steps=last, hooks=[hook])
