@@ -208,6 +208,18 @@ def test_same_seed_same_weights(tmp_path):
     assert "dense/kernel" in a.get_variable_names()
 
 
+def test_jit_compile_trains_the_same_model(tmp_path):
+    """XLA compiles the step; the same seed and data give the same weights (float tolerance)."""
+    plain = estimator(tmp_path / "plain", tf_random_seed=7)
+    jit = estimator(tmp_path / "jit", tf_random_seed=7, jit_compile=True, steps_per_loop=3)
+    plain.train(input_fn(), steps=6)
+    jit.train(input_fn(), steps=6)
+    assert jit.latest_checkpoint().endswith("model.ckpt-6")
+    for name in plain.get_variable_names():
+        np.testing.assert_allclose(jit.get_variable_value(name), plain.get_variable_value(name), rtol=1e-4, atol=1e-5)
+    assert jit.evaluate(input_fn(repeat=False))["global_step"] == 6
+
+
 def test_logs_and_tensorboard_summaries(tmp_path, caplog):
     est = estimator(tmp_path, log_step_count_steps=5, save_summary_steps=2)
     with caplog.at_level(logging.INFO, logger="keras_estimator"):

@@ -21,6 +21,7 @@ def test_defaults_match_tf_estimator():
     assert config.keep_checkpoint_every_n_hours == 10000
     assert config.log_step_count_steps == 100
     assert config.steps_per_loop == 100
+    assert config.jit_compile is False  # XLA is opt-in.
 
 
 def test_save_checkpoints_steps_given_leaves_secs_unset():
@@ -205,3 +206,9 @@ def test_replace_validates_new_values(field, value):
     with pytest.raises(ValueError, match=field):
         original.replace(**{field: value})
     assert original == RunConfig()
+
+
+@pytest.mark.parametrize("value", [1, "yes", None])
+def test_jit_compile_must_be_a_bool(value):
+    with pytest.raises(ValueError, match="jit_compile must be True or False"):
+        RunConfig(jit_compile=value)

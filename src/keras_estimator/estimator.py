@@ -293,6 +293,9 @@ class Estimator:
 
     def _make_train_loop(self):
         strategy, global_step = self._strategy, self._global_step
+        step_fn = self._train_step
+        if self._config.jit_compile:  # The step only: iterators and the loop stay outside XLA.
+            step_fn = tf.function(self._train_step, jit_compile=True)
 
         @tf.function(reduce_retracing=True)
         def train_loop(iterator, num_steps):
@@ -304,7 +307,7 @@ class Estimator:
                 if not element.has_value():
                     break
                 features, labels = _split(element.get_value())
-                per_replica = strategy.run(self._train_step, args=(features, labels))
+                per_replica = strategy.run(step_fn, args=(features, labels))
                 loss = tf.cast(strategy.reduce("MEAN", per_replica, axis=None), tf.float32)
                 if not tf.math.is_finite(loss):
                     bad = tf.constant(True)

@@ -31,6 +31,10 @@ class RunConfig:
         steps_per_loop: Most training or evaluation steps run inside one `tf.function` call,
             to avoid Python overhead per step. Loops always end at checkpoint, summary and log
             steps, and at steps hooks asked for, so those happen at the exact step.
+        jit_compile: Compile each training step (model_fn's forward pass, gradients and
+            update) with XLA. Opt-in: XLA rejects some ops (`tf.py_function`, some string
+            ops) and compiles once per distinct input shape, so feed fixed or bucketed shapes
+            (measured in bench/RESULTS.md).
 
     Raises:
         ValueError: for a negative or zero count where a positive one is needed, for both
@@ -47,6 +51,7 @@ class RunConfig:
     keep_checkpoint_every_n_hours: float
     log_step_count_steps: int | None
     steps_per_loop: int
+    jit_compile: bool
 
     def __init__(
         self,
@@ -59,6 +64,7 @@ class RunConfig:
         keep_checkpoint_every_n_hours: float = 10000,
         log_step_count_steps: int | None = 100,
         steps_per_loop: int = 100,
+        jit_compile: bool = False,
     ):
         if save_checkpoints_steps is not None and save_checkpoints_secs is not None:
             raise ValueError(
@@ -83,6 +89,8 @@ class RunConfig:
             )
         _check_int("log_step_count_steps", log_step_count_steps, minimum=0, optional=True)
         _check_int("steps_per_loop", steps_per_loop, minimum=1)
+        if not isinstance(jit_compile, bool):
+            raise ValueError(f"jit_compile must be True or False, given {jit_compile!r}.")
         values = dict(locals())
         for field in dataclasses.fields(self):
             object.__setattr__(self, field.name, values[field.name])
