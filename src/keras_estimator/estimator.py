@@ -108,6 +108,11 @@ class Estimator:
         self._params = copy.deepcopy(params) if params is not None else {}
         self._warm_start = warm_start_from
         self._exports_initial_weights = False  # model_to_estimator: initial weights are Keras's.
+        if config.train_distribute is not None or config.eval_distribute is not None:
+            raise NotImplementedError(
+                "RunConfig train_distribute/eval_distribute are not supported by the Estimator yet; "
+                "train on one device (the runtime already runs steps through the default strategy)."
+            )
         # The default (one-device) strategy; steps already go through its scope/run/reduce so
         # that RunConfig(train_distribute=...) can slot in (multi-replica needs per-replica
         # model_fn state in the variable store first).

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import Any, Mapping
+
+from keras_estimator import cluster as cluster_lib
 
 _DEFAULT_SAVE_CHECKPOINTS_SECS = 600
 
@@ -35,6 +37,13 @@ class RunConfig:
             update) with XLA. Opt-in: XLA rejects some ops (`tf.py_function`, some string
             ops) and compiles once per distinct input shape, so feed fixed or bucketed shapes
             (measured in bench/RESULTS.md).
+        train_distribute: A `tf.distribute.Strategy` to train under (None: one device).
+        eval_distribute: A `tf.distribute.Strategy` to evaluate under (None: one device).
+
+    The cluster properties (`cluster_spec`, `task_type`, `task_id`, `is_chief`,
+    `num_worker_replicas`, `num_ps_replicas`, `global_id_in_cluster`) are read from the
+    `TF_CONFIG` environment variable when the config is made, as tf.estimator did (see
+    `keras_estimator.cluster`); a malformed TF_CONFIG raises `ValueError`.
 
     Raises:
         ValueError: for a negative or zero count where a positive one is needed, for both
@@ -52,6 +61,8 @@ class RunConfig:
     log_step_count_steps: int | None
     steps_per_loop: int
     jit_compile: bool
+    train_distribute: Any
+    eval_distribute: Any
 
     def __init__(
         self,
@@ -65,6 +76,8 @@ class RunConfig:
         log_step_count_steps: int | None = 100,
         steps_per_loop: int = 100,
         jit_compile: bool = False,
+        train_distribute: Any = None,
+        eval_distribute: Any = None,
     ):
         if save_checkpoints_steps is not None and save_checkpoints_secs is not None:
             raise ValueError(
@@ -91,9 +104,42 @@ class RunConfig:
         _check_int("steps_per_loop", steps_per_loop, minimum=1)
         if not isinstance(jit_compile, bool):
             raise ValueError(f"jit_compile must be True or False, given {jit_compile!r}.")
+        for name, strategy in (("train_distribute", train_distribute), ("eval_distribute", eval_distribute)):
+            if strategy is not None and not _is_strategy(strategy):
+                raise ValueError(f"{name} must be a tf.distribute.Strategy or None, given {type(strategy).__name__}.")
         values = dict(locals())
         for field in dataclasses.fields(self):
             object.__setattr__(self, field.name, values[field.name])
+        object.__setattr__(self, "_task", cluster_lib.task_info())
+
+    # -- the cluster, from TF_CONFIG ----------------------------------------------------------
+    @property
+    def cluster_spec(self) -> Mapping[str, tuple[str, ...]]:
+        return self._task.cluster_spec
+
+    @property
+    def task_type(self) -> str:
+        return self._task.task_type
+
+    @property
+    def task_id(self) -> int:
+        return self._task.task_id
+
+    @property
+    def is_chief(self) -> bool:
+        return self._task.is_chief
+
+    @property
+    def num_worker_replicas(self) -> int:
+        return self._task.num_worker_replicas
+
+    @property
+    def num_ps_replicas(self) -> int:
+        return self._task.num_ps_replicas
+
+    @property
+    def global_id_in_cluster(self) -> int:
+        return self._task.global_id_in_cluster
 
     def replace(self, **kwargs: Any) -> "RunConfig":
         """Returns a new `RunConfig` with the given fields replaced.
@@ -120,6 +166,12 @@ def _check_int(name: str, value: Any, minimum: int, optional: bool = False) -> N
         return
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}, given {value!r}.")
+
+
+def _is_strategy(value: Any) -> bool:
+    import tensorflow as tf  # Only when a strategy is given: RunConfig itself stays light.
+
+    return isinstance(value, tf.distribute.Strategy)
 
 
 def _positive_number(value: Any) -> bool:

@@ -1,0 +1,129 @@
+"""The task this process plays in a training cluster, read from `TF_CONFIG` as tf.estimator did.
+
+`TF_CONFIG` is JSON: `{"cluster": {"chief": ["host0:2222"], "worker": ["host1:2222", ...]},
+"task": {"type": "worker", "index": 0}}`. The `evaluator` task is not part of the training
+cluster: it lists no address and sees an empty cluster.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from typing import Any, Mapping
+
+CHIEF, WORKER, PS, EVALUATOR = "chief", "worker", "ps", "evaluator"
+TASK_TYPES = (CHIEF, WORKER, PS, EVALUATOR)
+
+
+@dataclasses.dataclass(frozen=True)
+class TaskInfo:
+    """This process's place in the cluster.
+
+    Attributes:
+        cluster_spec: Task type -> list of "host:port" addresses of the training cluster
+            (empty without TF_CONFIG, and for the evaluator).
+        task_type: "chief", "worker", "ps" or "evaluator" ("worker" without TF_CONFIG).
+        task_id: Index of this task among the tasks of its type.
+        is_chief: Whether this task writes checkpoints, summaries and exports: the chief,
+            or the only task of a process without a cluster.
+        num_worker_replicas: Training tasks (chief + workers): 1 without a cluster, 0 for
+            the evaluator.
+        num_ps_replicas: Parameter servers listed (not used by this runtime).
+        global_id_in_cluster: A unique index over the training cluster: chief first, then
+            workers, then the other types in name order.
+    """
+
+    cluster_spec: Mapping[str, tuple[str, ...]]
+    task_type: str
+    task_id: int
+    is_chief: bool
+    num_worker_replicas: int
+    num_ps_replicas: int
+    global_id_in_cluster: int
+
+    @property
+    def is_distributed(self) -> bool:
+        """Whether TF_CONFIG names a training cluster of more than one task."""
+        return sum(len(a) for a in self.cluster_spec.values()) > 1
+
+
+LOCAL = TaskInfo({}, WORKER, 0, True, 1, 0, 0)
+
+
+def task_info(tf_config: str | None = None) -> TaskInfo:
+    """Parses TF_CONFIG (the environment variable's value when not given).
+
+    Raises:
+        ValueError: naming the problem, for TF_CONFIG that is not JSON or not an object, a
+            cluster that is not a mapping of task types to address lists, a task type not in
+            the cluster (other than "evaluator"), an index that is not an integer in range, a
+            cluster with workers but not exactly one chief, or a task missing its type.
+    """
+    text = os.environ.get("TF_CONFIG", "") if tf_config is None else tf_config
+    if not text.strip():
+        return LOCAL
+    try:
+        config = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise ValueError(f"TF_CONFIG is not valid JSON ({e.msg} at character {e.pos}): {text[:200]!r}") from None
+    if not isinstance(config, dict):
+        raise ValueError(f"TF_CONFIG must be a JSON object with 'cluster' and 'task', got {text[:200]!r}.")
+    cluster = _cluster(config.get("cluster") or {})
+    task = config.get("task") or {}
+    if not isinstance(task, dict):
+        raise ValueError(f"TF_CONFIG 'task' must be an object like {{'type': 'worker', 'index': 0}}, got {task!r}.")
+    if not cluster:
+        if task.get("type", WORKER) not in (WORKER, EVALUATOR) or task.get("index", 0) != 0:
+            raise ValueError(f"TF_CONFIG has a task {task!r} but no cluster; add 'cluster'.")
+        return LOCAL if task.get("type", WORKER) == WORKER else TaskInfo({}, EVALUATOR, 0, False, 0, 0, 0)
+    if "type" not in task:
+        raise ValueError("TF_CONFIG has a cluster but its 'task' has no 'type'.")
+    task_type, index = task["type"], task.get("index", 0)
+    if task_type not in cluster and task_type != EVALUATOR:
+        raise ValueError(
+            f"TF_CONFIG task type {task_type!r} is not in the cluster, whose task types are "
+            f"{sorted(cluster)} (or 'evaluator')."
+        )
+    if isinstance(index, bool) or not isinstance(index, int) or index < 0:
+        raise ValueError(f"TF_CONFIG task index must be an integer >= 0, got {index!r}.")
+    if task_type == EVALUATOR:
+        if index != 0:
+            raise ValueError(f"TF_CONFIG: there is one evaluator task, index 0; got index {index}.")
+        return TaskInfo({}, EVALUATOR, 0, False, 0, 0, 0)
+    if index >= len(cluster[task_type]):
+        raise ValueError(
+            f"TF_CONFIG task index {index} is out of range: the cluster lists {len(cluster[task_type])} "
+            f"{task_type} task(s)."
+        )
+    if len(cluster.get(CHIEF, ())) != 1:
+        raise ValueError(
+            f"TF_CONFIG cluster must list exactly one chief, got {list(cluster.get(CHIEF, []))}: the chief "
+            "writes checkpoints, summaries and exports."
+        )
+    order = [CHIEF, WORKER] + sorted(t for t in cluster if t not in (CHIEF, WORKER))
+    global_id = sum(len(cluster[t]) for t in order[: order.index(task_type)] if t in cluster) + index
+    return TaskInfo(
+        cluster_spec=cluster,
+        task_type=task_type,
+        task_id=index,
+        is_chief=task_type == CHIEF,
+        num_worker_replicas=len(cluster.get(CHIEF, ())) + len(cluster.get(WORKER, ())),
+        num_ps_replicas=len(cluster.get(PS, ())),
+        global_id_in_cluster=global_id,
+    )
+
+
+def _cluster(cluster: Any) -> dict[str, tuple[str, ...]]:
+    if not isinstance(cluster, dict):
+        raise ValueError(f"TF_CONFIG 'cluster' must map task types to address lists, got {cluster!r}.")
+    checked = {}
+    for task_type, addresses in cluster.items():
+        if task_type == EVALUATOR:
+            raise ValueError("TF_CONFIG 'cluster' must not list the evaluator: it is not part of training.")
+        if task_type not in TASK_TYPES:
+            raise ValueError(f"TF_CONFIG cluster has an unknown task type {task_type!r}; known: chief, worker, ps.")
+        if not isinstance(addresses, list) or not all(isinstance(a, str) and a for a in addresses):
+            raise ValueError(f"TF_CONFIG cluster[{task_type!r}] must be a list of 'host:port' strings, got {addresses!r}.")
+        checked[task_type] = tuple(addresses)
+    return checked
