@@ -36,9 +36,25 @@ _EXPORTS = {
     "EvalSpec": "keras_estimator.training",
     "TrainSpec": "keras_estimator.training",
     "train_and_evaluate": "keras_estimator.training",
+    "EarlyStoppingHook": "keras_estimator.early_stopping",
+    "make_early_stopping_hook": "keras_estimator.early_stopping",
+    "read_eval_metrics": "keras_estimator.early_stopping",
+    "stop_if_higher_hook": "keras_estimator.early_stopping",
+    "stop_if_lower_hook": "keras_estimator.early_stopping",
+    "stop_if_no_decrease_hook": "keras_estimator.early_stopping",
+    "stop_if_no_increase_hook": "keras_estimator.early_stopping",
 }
 
 if TYPE_CHECKING:
+    from keras_estimator.early_stopping import (
+        EarlyStoppingHook,
+        make_early_stopping_hook,
+        read_eval_metrics,
+        stop_if_higher_hook,
+        stop_if_lower_hook,
+        stop_if_no_decrease_hook,
+        stop_if_no_increase_hook,
+    )
     from keras_estimator import export
     from keras_estimator.context import get_global_step
     from keras_estimator.errors import (
@@ -74,6 +90,13 @@ def __dir__():
 __version__ = "0.1.0"
 
 __all__ = [
+    "EarlyStoppingHook",
+    "make_early_stopping_hook",
+    "read_eval_metrics",
+    "stop_if_higher_hook",
+    "stop_if_lower_hook",
+    "stop_if_no_decrease_hook",
+    "stop_if_no_increase_hook",
     "BestExporter",
     "EvalSpec",
     "Exporter",
