@@ -21,6 +21,10 @@ class ModelFnContext:
     call_keys: list[str]
     tape: tf.GradientTape | None
     strategy: Any
+    # Under a multi-replica strategy, variables are first created by one trace in the
+    # cross-replica context, where gradients cannot be taken: `minimize` only creates the
+    # optimizer's variables then.
+    building: bool = False
 
 
 def current() -> ModelFnContext | None:

@@ -108,21 +108,21 @@ class Estimator:
         self._params = copy.deepcopy(params) if params is not None else {}
         self._warm_start = warm_start_from
         self._exports_initial_weights = False  # model_to_estimator: initial weights are Keras's.
-        if config.train_distribute is not None or config.eval_distribute is not None:
+        if config.eval_distribute is not None and config.eval_distribute.num_replicas_in_sync > 1:
             raise NotImplementedError(
-                "RunConfig train_distribute/eval_distribute are not supported by the Estimator yet; "
-                "train on one device (the runtime already runs steps through the default strategy)."
+                "RunConfig eval_distribute with several replicas is not supported yet: evaluation and "
+                "prediction run on one device (leave eval_distribute=None)."
             )
-        # The default (one-device) strategy; steps already go through its scope/run/reduce so
-        # that RunConfig(train_distribute=...) can slot in (multi-replica needs per-replica
-        # model_fn state in the variable store first).
-        self._strategy = tf.distribute.get_strategy()
+        # Training runs under train_distribute (variables are created in its scope, steps through
+        # its run/reduce); evaluation and prediction on one device, reading the same variables.
+        self._strategy = config.train_distribute or tf.distribute.get_strategy()
         with self._strategy.scope():
             self._global_step = tf.Variable(
                 0, dtype=tf.int64, trainable=False, name="global_step",
                 aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA,
             )
         self._store = VariableStore()
+        self._building = False  # True while a multi-replica build trace creates the variables.
         self._built_modes: set[str] = set()
         self._signature: dict | None = None  # Features/labels the model was trained with.
         self._pending_signature: dict | None = None  # Saved with the first checkpoint.
@@ -219,10 +219,27 @@ class Estimator:
         if max_steps is not None and start_step >= max_steps:
             logger.info("Skipping training since max_steps has already saved.")
             return self
-        dataset = self._dataset(input_fn, ModeKeys.TRAIN)
+        dataset, distributed = self._train_datasets(input_fn)
         self._prepare(ModeKeys.TRAIN, dataset, latest)
         last_step = start_step + steps if steps is not None else max_steps
-        return self._run_training(dataset, start_step, last_step, hooks, listeners)
+        return self._run_training(distributed or dataset, start_step, last_step, hooks, listeners)
+
+    def _train_datasets(self, input_fn):
+        """(dataset, distributed dataset or None). Under a multi-replica strategy input_fn is
+        called once per input pipeline (worker) with its `tf.distribute.InputContext`, as
+        tf.estimator did: its batches are per-replica batches, and each step takes one batch
+        per replica."""
+        strategy = self._strategy
+        if strategy.num_replicas_in_sync == 1:
+            return self._dataset(input_fn, ModeKeys.TRAIN), None
+        made = []
+
+        def dataset_fn(input_context):
+            made.append(inputs.call_input_fn(input_fn, ModeKeys.TRAIN, self.params, self._config, input_context))
+            return made[-1]
+
+        distributed = strategy.distribute_datasets_from_function(dataset_fn)
+        return made[0], distributed
 
     def _run_training(self, dataset, start_step, last_step, hooks, listeners) -> "Estimator":
         iterator = iter(dataset)
@@ -400,7 +417,7 @@ class Estimator:
         return output
 
     def _make_eval_loop(self):
-        strategy = self._strategy
+        strategy = tf.distribute.get_strategy()  # One device (see __init__).
 
         @tf.function(reduce_retracing=True)
         def eval_loop(iterator, num_steps):
@@ -585,9 +602,20 @@ class Estimator:
         # Tracing (not running) the step creates the variables, outside any loop.
         strategy = self._strategy
         with _trace_errors(mode, features_spec, labels_spec):
-            tf.function(lambda f, l: strategy.run(step, args=(f, l))).get_concrete_function(
-                features_spec, labels_spec
-            )
+            if strategy.num_replicas_in_sync > 1:
+                # Variables are created once, in the cross-replica context of the strategy's
+                # scope (mirrored); the replicas' steps then find them in the store.
+                # Eagerly, on zeros shaped like one example: a mirrored variable created inside
+                # a tf.function trace cannot lift its initializer out of the graph.
+                self._building = True
+                try:
+                    step(_zeros_like_spec(features_spec), _zeros_like_spec(labels_spec))
+                finally:
+                    self._building = False
+            else:
+                tf.function(lambda f, l: strategy.run(step, args=(f, l))).get_concrete_function(
+                    features_spec, labels_spec
+                )
         self._store.snapshot_initial()
         self._built_modes.add(mode)
 
@@ -630,7 +658,9 @@ class Estimator:
         features_arg = inputs.wrap(features)
         labels_arg = inputs.wrap(labels, inputs.LabelDict)
         with self._store.scope() as keys:
-            ctx = context_lib.ModelFnContext(mode, self._global_step, self._store, keys, tape, self._strategy)
+            ctx = context_lib.ModelFnContext(
+                mode, self._global_step, self._store, keys, tape, self._strategy, self._building
+            )
             with context_lib.enter(ctx):
                 spec = fn_args.call(self._model_fn, {
                     "features": features_arg, "labels": labels_arg, "mode": mode,
@@ -641,6 +671,13 @@ class Estimator:
         if spec.mode != mode:
             raise ValueError(f"model_fn was called in mode {mode!r} but returned an EstimatorSpec for mode {spec.mode!r}.")
         return spec
+
+
+def _zeros_like_spec(spec):
+    """Zeros (empty strings) matching a TensorSpec structure, unknown dimensions set to 1."""
+    if spec is None:
+        return None
+    return tf.nest.map_structure(lambda s: tf.zeros([d if d is not None else 1 for d in s.shape], s.dtype), spec)
 
 
 def _check_positive(name: str, value: Any) -> None:

@@ -15,6 +15,7 @@ import warnings
 from typing import Any, Mapping
 
 import keras
+from keras.src.losses.loss import unscale_loss_for_distribution
 import numpy as np
 import tensorflow as tf
 
@@ -230,7 +231,9 @@ class _KerasModelFn:
         if mode == ModeKeys.PREDICT:
             return EstimatorSpec(mode, predictions=predictions)
         y = self._model_labels(labels, y_pred)
-        loss = model.compute_loss(x=x, y=y, y_pred=y_pred, training=training)
+        # Keras scales compute_loss by 1/replicas under a tf.distribute strategy; model_fn's
+        # contract is the replica's mean loss (minimize does the scaling), so undo Keras's.
+        loss = unscale_loss_for_distribution(model.compute_loss(x=x, y=y, y_pred=y_pred, training=training))
         if mode == ModeKeys.TRAIN:
             train_op = minimize(loss, model.optimizer, var_list=model.trainable_variables)
             return EstimatorSpec(mode, loss=loss, train_op=train_op)

@@ -50,6 +50,9 @@ def minimize(
     var_list = list(var_list)
     if not var_list:
         raise ValueError("minimize: model_fn created no trainable variables to update.")
+    if ctx.building:
+        optimizer.build(var_list)  # Slots and iterations, mirrored; no update in this trace.
+        return tf.identity(optimizer.iterations, name="train_op")
     scaled = loss
     replicas = ctx.strategy.num_replicas_in_sync
     if replicas > 1:  # Keras sums gradients across replicas; the loss is a per-replica mean.

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import threading
 from typing import Iterator
 
 import keras
@@ -53,30 +54,34 @@ class VariableStore:
         self._initial: dict[str, tf.Tensor] = {}
         self._not_checkpointed: set[str] = set()
         self._views: dict[str, keras.Variable] = {}
-        self._call_keys: list[str] | None = None
+        # Per thread: a tf.distribute strategy runs model_fn once per replica, each in its
+        # own thread, at the same time.
+        self._local = threading.local()
+        self._lock = threading.Lock()
 
     # -- creation ---------------------------------------------------------------------------
     @contextlib.contextmanager
     def scope(self) -> Iterator[list[str]]:
         """Runs one model_fn call; yields the list of names it used, filled as it runs."""
-        if self._call_keys is not None:
+        if getattr(self._local, "call_keys", None) is not None:
             raise RuntimeError("model_fn calls cannot be nested.")
-        self._call_keys = []
+        self._local.call_keys = []
         try:
             with fresh_keras_naming(), tf.variable_creator_scope(self._creator):
-                yield self._call_keys
+                yield self._local.call_keys
         finally:
-            self._call_keys = None
+            self._local.call_keys = None
 
     def _creator(self, next_creator, **kwargs):
         path = current_path()
         name = (kwargs.get("name") or "Variable").split(":")[0]
         base = f"{path}/{name}" if path else name
+        call_keys = self._local.call_keys
         key, n = base, 0
-        while key in self._call_keys:  # Same name twice in one call: number them in order.
+        while key in call_keys:  # Same name twice in one call: number them in order.
             n += 1
             key = f"{base}_{n}"
-        self._call_keys.append(key)
+        call_keys.append(key)
         existing = self._variables.get(key)
         if existing is not None:
             dtype = kwargs.get("dtype")
@@ -87,8 +92,11 @@ class VariableStore:
                     "build the same variables in every mode."
                 )
             return existing
+        # Under a strategy, each replica asks; the strategy's own creator hands every replica
+        # the one mirrored variable, so whichever replica stores it stores the same object.
         variable = next_creator(**kwargs)
-        self._variables[key] = variable
+        with self._lock:
+            self._variables.setdefault(key, variable)
         if _created_by_metric():
             self._not_checkpointed.add(key)
         return variable
