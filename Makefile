@@ -26,9 +26,9 @@ demo: $(STAMP)
 test-deep: $(STAMP)
 	HYPOTHESIS_PROFILE=deep TF_CPP_MIN_LOG_LEVEL=2 $(PY) -m pytest tests/properties $(PYTEST_ARGS)
 
-# Benchmarks measure speed (never timed tests); each prints a table and writes bench/results/.
+# Benchmarks measure speed (never timed tests): one table, written to bench/RESULTS.md.
 bench: $(STAMP)
-	TF_CPP_MIN_LOG_LEVEL=2 $(PY) bench/pipeline.py
+	TF_CPP_MIN_LOG_LEVEL=3 $(PY) bench/run.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info src/*.egg-info .pytest_cache
