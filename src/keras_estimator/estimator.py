@@ -7,6 +7,7 @@ import copy
 import logging
 import os
 import re
+import shutil
 import tempfile
 import time
 from typing import Any, Callable, Iterator
@@ -248,15 +249,19 @@ class Estimator:
             hook.begin(context)
         for listener in listeners:
             listener.begin()
-        summaries = _SummaryWriter(self._model_dir)
+        # Only the chief writes into model_dir (summaries, checkpoints, the input signature);
+        # other tasks of a cluster save their checkpoints in a directory of their own, deleted
+        # at the end, so that every task runs the same save code.
+        summaries = _SummaryWriter(self._model_dir if self._config.is_chief else None)
+        saver = _Saver(self, listeners, start_step)
         try:
-            return self._training_loop(iterator, context, hooks, listeners, summaries, start_step, last_step)
+            return self._training_loop(iterator, context, hooks, listeners, summaries, saver, start_step, last_step)
         finally:
             summaries.close()  # Also on errors: flush the summaries already written.
+            saver.close()
 
-    def _training_loop(self, iterator, context, hooks, listeners, summaries, start_step, last_step):
+    def _training_loop(self, iterator, context, hooks, listeners, summaries, saver, start_step, last_step):
         config = self._config
-        saver = _Saver(self, listeners, start_step)
         step, loss = start_step, None
         log_time, log_step = time.time(), start_step
         summary_time, summary_step = log_time, start_step
@@ -764,6 +769,7 @@ class _Saver:
         self._last_step = start_step if estimator.latest_checkpoint() else -1
         self._last_time = time.time()
         self._manager = None
+        self._directory = estimator.model_dir if estimator.config.is_chief else None
 
     def due(self, step: int) -> bool:
         config = self._est.config
@@ -778,11 +784,13 @@ class _Saver:
         est = self._est
         if self._manager is None:
             pending = est._pending_signature
-            if est._signature is None and pending is not None:
+            if est._signature is None and pending is not None and self._directory is not None:
                 inputs.save_signature(est.model_dir, pending)
                 est._signature = pending
+            if self._directory is None:
+                self._directory = tempfile.mkdtemp(prefix=f"keras_estimator_{est.config.task_type}_")
             checkpoint = ckpt_lib.make(est._global_step, est._store.checkpointed())
-            self._manager = ckpt_lib.make_manager(checkpoint, est.model_dir, est.config)
+            self._manager = ckpt_lib.make_manager(checkpoint, self._directory, est.config)
         for listener in self._listeners:
             listener.before_save(step)
         path = self._manager.save(checkpoint_number=step)
@@ -793,15 +801,22 @@ class _Saver:
             stop = bool(listener.after_save(step, path)) or stop
         return stop
 
+    def close(self) -> None:
+        """Deletes the checkpoints of a task that is not the chief."""
+        if self._directory is not None and self._directory != self._est.model_dir:
+            shutil.rmtree(self._directory, ignore_errors=True)
+
 
 class _SummaryWriter:
     """A TensorBoard writer created on first use, so a call that fails early writes nothing."""
 
-    def __init__(self, logdir: str):
-        self._logdir = logdir
+    def __init__(self, logdir: str | None):
+        self._logdir = logdir  # None: write nothing (a task that is not the chief).
         self._writer = None
 
     def scalar(self, name: str, value: float, step: int) -> None:
+        if self._logdir is None:
+            return
         if self._writer is None:
             self._writer = tf.summary.create_file_writer(self._logdir)
         with self._writer.as_default():

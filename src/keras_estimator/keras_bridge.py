@@ -90,7 +90,7 @@ def model_to_estimator(
     estimator = Estimator(bridge, model_dir=model_dir, config=config)
     # Its initial weights are the Keras model's, so exporting before training is meaningful.
     estimator._exports_initial_weights = True
-    if estimator.latest_checkpoint() is None:
+    if estimator.latest_checkpoint() is None and estimator.config.is_chief:  # Only the chief writes.
         _save_keras_model(keras_model, os.path.join(estimator.model_dir, KERAS_MODEL_FILE))
     return estimator
 

@@ -1,0 +1,61 @@
+"""Multi-worker training: a chief and a worker (MultiWorkerMirroredStrategy, TF_CONFIG) on
+loopback ports, one process each, killed if they overrun the timeout."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+
+import tensorflow as tf
+
+SCRIPT = os.path.join(os.path.dirname(__file__), "multiworker_script.py")
+TIMEOUT = 180
+
+
+def free_ports(n):
+    sockets = [socket.socket() for _ in range(n)]
+    for s in sockets:
+        s.bind(("localhost", 0))
+    ports = [s.getsockname()[1] for s in sockets]
+    for s in sockets:
+        s.close()
+    return ports
+
+
+def run_cluster(model_dir, max_steps):
+    chief, worker = free_ports(2)
+    cluster = {"chief": [f"localhost:{chief}"], "worker": [f"localhost:{worker}"]}
+    tasks = []
+    for task_type in ("chief", "worker"):
+        env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3",
+               "TF_CONFIG": json.dumps({"cluster": cluster, "task": {"type": task_type, "index": 0}})}
+        tasks.append(subprocess.Popen([sys.executable, SCRIPT, str(model_dir), str(max_steps)], env=env,
+                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+    reports = []
+    try:
+        for task in tasks:
+            out, err = task.communicate(timeout=TIMEOUT)
+            assert task.returncode == 0, err[-3000:]
+            reports.append(json.loads(out.strip().splitlines()[-1]))
+    finally:
+        for task in tasks:
+            task.kill()
+    return reports
+
+
+def test_chief_and_worker_train_together_and_only_the_chief_writes(tmp_path):
+    model_dir = tmp_path / "model"
+    chief, worker = run_cluster(model_dir, 6)
+    assert chief["replicas"] == worker["replicas"] == 2
+    assert chief["step"] == worker["step"] == 6 and chief["digest"] == worker["digest"]
+    assert tf.train.latest_checkpoint(str(model_dir)).endswith("model.ckpt-6")
+    events = [n for n in os.listdir(model_dir) if n.startswith("events.out.tfevents")]
+    assert events and all(f".{chief['pid']}." in n for n in events)  # TensorBoard: the chief's only.
+
+    # A restarted cluster resumes from the chief's last checkpoint.
+    chief, worker = run_cluster(model_dir, 10)
+    assert chief["step"] == worker["step"] == 10 and chief["digest"] == worker["digest"]
+    assert tf.train.latest_checkpoint(str(model_dir)).endswith("model.ckpt-10")
+    events = [n for n in os.listdir(model_dir) if n.startswith("events.out.tfevents")]
+    assert all(f".{chief['pid']}." in n or f".{worker['pid']}." not in n for n in events)
