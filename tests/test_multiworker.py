@@ -59,3 +59,33 @@ def test_chief_and_worker_train_together_and_only_the_chief_writes(tmp_path):
     assert tf.train.latest_checkpoint(str(model_dir)).endswith("model.ckpt-10")
     events = [n for n in os.listdir(model_dir) if n.startswith("events.out.tfevents")]
     assert all(f".{chief['pid']}." in n or f".{worker['pid']}." not in n for n in events)
+
+
+def test_a_killed_worker_makes_the_chief_fail_clearly(tmp_path):
+    """tf.estimator 2.15's chief waited for ever; here it fails within the timeout, saying why."""
+    import time
+
+    chief_port, worker_port = free_ports(2)
+    cluster = {"chief": [f"localhost:{chief_port}"], "worker": [f"localhost:{worker_port}"]}
+    model_dir = tmp_path / "model"
+    tasks = {}
+    for task_type in ("chief", "worker"):
+        env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3",
+               "TF_CONFIG": json.dumps({"cluster": cluster, "task": {"type": task_type, "index": 0}})}
+        tasks[task_type] = subprocess.Popen([sys.executable, SCRIPT, str(model_dir), "1000000"], env=env,
+                                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 90
+        while tf.train.latest_checkpoint(str(model_dir)) is None:  # Training is under way.
+            assert time.monotonic() < deadline and tasks["chief"].poll() is None, tasks["chief"].stderr.read()[-3000:]
+            time.sleep(0.5)
+        tasks["worker"].kill()
+        killed = time.monotonic()
+        _, err = tasks["chief"].communicate(timeout=90)
+        assert time.monotonic() - killed < 60
+        assert tasks["chief"].returncode != 0
+        assert "stopped responding" in err and "resumes from the chief's last checkpoint" in err, err[-3000:]
+        assert tf.train.latest_checkpoint(str(model_dir)) is not None  # The last good state stays.
+    finally:
+        for task in tasks.values():
+            task.kill()

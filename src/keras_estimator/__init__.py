@@ -14,6 +14,7 @@ _EXPORTS = {
     "export": "keras_estimator.export",
     "get_global_step": "keras_estimator.context",
     "CheckpointNotFoundError": "keras_estimator.errors",
+    "ClusterTaskFailedError": "keras_estimator.errors",
     "InputError": "keras_estimator.errors",
     "MissingFeatureError": "keras_estimator.errors",
     "NanLossDuringTrainingError": "keras_estimator.errors",
@@ -59,6 +60,7 @@ if TYPE_CHECKING:
     from keras_estimator.context import get_global_step
     from keras_estimator.errors import (
         CheckpointNotFoundError,
+        ClusterTaskFailedError,
         InputError,
         MissingFeatureError,
         NanLossDuringTrainingError,
@@ -106,6 +108,7 @@ __all__ = [
     "export",
     "train_and_evaluate",
     "CheckpointNotFoundError",
+    "ClusterTaskFailedError",
     "CheckpointSaverListener",
     "Estimator",
     "EstimatorSpec",

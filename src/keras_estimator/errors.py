@@ -31,3 +31,19 @@ class NanLossDuringTrainingError(RuntimeError):
 
 class CheckpointNotFoundError(ValueError):
     """An explicit `checkpoint_path` does not name a readable checkpoint."""
+
+
+class ClusterTaskFailedError(RuntimeError):
+    """A collective op of multi-worker training lost a peer: another task of the cluster died
+    or became unreachable during `train`.
+
+    Attributes:
+        step: The last global step this task completed.
+    """
+
+    def __init__(self, step: int, model_dir: str, detail: str):
+        self.step = step
+        super().__init__(
+            f"A cluster task stopped responding during training after global step {step} ({detail}). "
+            f"Restart every task: training resumes from the chief's last checkpoint in {model_dir}."
+        )

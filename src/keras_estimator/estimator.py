@@ -20,7 +20,8 @@ from keras_estimator import checkpoints as ckpt_lib
 from keras_estimator import context as context_lib
 from keras_estimator import fn_args
 from keras_estimator import inputs
-from keras_estimator.errors import InputError, NanLossDuringTrainingError
+from keras_estimator.errors import ClusterTaskFailedError, InputError, NanLossDuringTrainingError
+from keras_estimator.peer_health import PeerWatchdog, peers_of
 from keras_estimator.hooks import CheckpointSaverListener, Hook, RunContext, check_hooks
 from keras_estimator.mode_keys import ModeKeys
 from keras_estimator.run_config import RunConfig
@@ -254,8 +255,23 @@ class Estimator:
         # at the end, so that every task runs the same save code.
         summaries = _SummaryWriter(self._model_dir if self._config.is_chief else None)
         saver = _Saver(self, listeners, start_step)
+        # In a multi-worker cluster, a dead peer ends this task with a clear error, not a hang.
+        watchdog = PeerWatchdog(
+            peers_of(self._strategy, self._config),
+            "cluster task {task} stopped responding; training stopped. Restart every task: "
+            f"training resumes from the chief's last checkpoint in {self._model_dir}.",
+        )
         try:
-            return self._training_loop(iterator, context, hooks, listeners, summaries, saver, start_step, last_step)
+            with watchdog:
+                return self._training_loop(
+                    iterator, context, hooks, listeners, summaries, saver, start_step, last_step
+                )
+        except (tf.errors.UnavailableError, tf.errors.CancelledError, tf.errors.AbortedError) as e:
+            if not watchdog.peers:
+                raise
+            # TensorFlow noticed first (a collective op lost its peer): say so plainly.
+            detail = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            raise ClusterTaskFailedError(int(self._global_step.numpy()), self._model_dir, detail) from e
         finally:
             summaries.close()  # Also on errors: flush the summaries already written.
             saver.close()
