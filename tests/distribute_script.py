@@ -15,22 +15,9 @@ tf.config.set_logical_device_configuration(
 import keras  # noqa: E402
 
 import keras_estimator as ke  # noqa: E402
+from helpers import dense_model_fn as model_fn, make_data  # noqa: E402  (tests/ is sys.path[0])
 
-X = np.random.default_rng(0).normal(size=(64 * 8, 4)).astype("float32")
-Y = (X[:, 0] + 0.5 * X[:, 1] > 0).astype("float32")
-
-
-def model_fn(features, labels, mode):
-    hidden = keras.layers.Dense(8, activation="relu", name="hidden")(features["x"])
-    logits = keras.layers.Dense(1, name="out")(hidden)[:, 0]
-    if mode == ke.ModeKeys.PREDICT:
-        return ke.EstimatorSpec(mode, predictions={"logits": logits})
-    loss = tf.reduce_mean(keras.losses.binary_crossentropy(labels, logits, from_logits=True))
-    if mode == ke.ModeKeys.TRAIN:
-        return ke.EstimatorSpec(mode, loss=loss, train_op=ke.minimize(loss, keras.optimizers.Adam(0.05)))
-    accuracy = keras.metrics.BinaryAccuracy(threshold=0.0)
-    accuracy.update_state(labels, logits)
-    return ke.EstimatorSpec(mode, loss=loss, eval_metric_ops={"accuracy": accuracy})
+X, Y = make_data(64 * 8)
 
 
 def input_fn(batch):

@@ -6,24 +6,12 @@ import json
 import os
 import sys
 
-import numpy as np
 import tensorflow as tf
 
-import keras  # noqa: E402
+import keras_estimator as ke
+from helpers import dense_model_fn as model_fn, make_data  # tests/ is sys.path[0]
 
-import keras_estimator as ke  # noqa: E402
-
-X = np.random.default_rng(0).normal(size=(64 * 8, 4)).astype("float32")
-Y = (X[:, 0] > 0).astype("float32")
-
-
-def model_fn(features, labels, mode):
-    hidden = keras.layers.Dense(8, activation="relu", name="hidden")(features["x"])
-    logits = keras.layers.Dense(1, name="out")(hidden)[:, 0]
-    if mode == ke.ModeKeys.PREDICT:
-        return ke.EstimatorSpec(mode, predictions={"logits": logits})
-    loss = tf.reduce_mean(keras.losses.binary_crossentropy(labels, logits, from_logits=True))
-    return ke.EstimatorSpec(mode, loss=loss, train_op=ke.minimize(loss, keras.optimizers.Adam(0.05)))
+X, Y = make_data(64 * 8)
 
 
 def input_fn(input_context=None):
