@@ -159,10 +159,9 @@ class TrainedModel:
         return model_to_estimator(keras_model_path=os.path.join(self.model_dir, KERAS_MODEL_FILE), model_dir=self.model_dir)
 
     def evaluate(self, steps: int | None = None) -> dict[str, float]:
-        eval_data = numbers_data.input_fn(self.params, ModeKeys.EVAL)
         if self.path == "fit":
-            data = eval_data.take(steps) if steps else eval_data
-            results = self.keras_model().evaluate(data, verbose=0, return_dict=True)
+            data = numbers_data.input_fn(self.params, ModeKeys.EVAL)
+            results = self.keras_model().evaluate(data.take(steps) if steps else data, verbose=0, return_dict=True)
             results["global_step"] = self.global_step
         else:
             results = self.estimator().evaluate(lambda: numbers_data.input_fn(self.params, ModeKeys.EVAL), steps=steps)
