@@ -40,6 +40,15 @@ def test_the_evaluator_is_outside_the_training_cluster(monkeypatch):
     config = RunConfig()
     assert (config.task_type, config.is_chief, config.num_worker_replicas, config.cluster_spec) == (
         "evaluator", False, 0, {})
+    assert config._task.chief_address == "host0:2222"  # Watched to know when training ended.
+
+
+def test_the_cluster_may_list_the_evaluator_as_tensorflow_needs_it():
+    """MultiWorkerMirroredStrategy created on the evaluator requires cluster["evaluator"]."""
+    listed = {**CLUSTER, "evaluator": ["host9:2222"]}
+    assert task_info(tf_config("evaluator", 0, listed)) == task_info(tf_config("evaluator"))
+    worker = task_info(tf_config("worker", 1, listed))
+    assert worker == task_info(tf_config("worker", 1)) and "evaluator" not in worker.cluster_spec
 
 
 @pytest.mark.parametrize("text, message", [
@@ -53,7 +62,8 @@ def test_the_evaluator_is_outside_the_training_cluster(monkeypatch):
     (tf_config("chief", 0, {"chief": ["a:1", "b:1"]}), "exactly one chief"),
     (tf_config("worker", 0, {"chief": ["a:1"], "worker": "b:1"}), "must be a list of 'host:port'"),
     (tf_config("worker", 0, {"chief": ["a:1"], "trainer": ["b:1"]}), "unknown task type 'trainer'"),
-    (tf_config("evaluator", 0, {"chief": ["a:1"], "evaluator": ["b:1"]}), "must not list the evaluator"),
+    (tf_config("evaluator", 0, {"chief": ["a:1"], "evaluator": ["b:1", "c:1"]}), "may list one evaluator"),
+    (tf_config("evaluator", 1, {"chief": ["a:1"], "evaluator": ["b:1"]}), "one evaluator task, index 0"),
     (json.dumps({"cluster": CLUSTER, "task": {"index": 0}}), "has no 'type'"),
     (json.dumps({"task": {"type": "chief"}}), "no cluster"),
 ])

@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 
+import pytest
 import tensorflow as tf
 
 SCRIPT = os.path.join(os.path.dirname(__file__), "multiworker_script.py")
@@ -23,14 +24,17 @@ def free_ports(n):
     return ports
 
 
-def run_cluster(model_dir, max_steps):
-    chief, worker = free_ports(2)
+def run_cluster(model_dir, max_steps, mode="train", evaluator=False):
+    """Runs the tasks to their end; returns their JSON reports (chief, worker[, evaluator])."""
+    chief, worker, evaluator_port = free_ports(3)
     cluster = {"chief": [f"localhost:{chief}"], "worker": [f"localhost:{worker}"]}
+    if evaluator:
+        cluster["evaluator"] = [f"localhost:{evaluator_port}"]
     tasks = []
-    for task_type in ("chief", "worker"):
+    for task_type in ("chief", "worker") + (("evaluator",) if evaluator else ()):
         env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3",
                "TF_CONFIG": json.dumps({"cluster": cluster, "task": {"type": task_type, "index": 0}})}
-        tasks.append(subprocess.Popen([sys.executable, SCRIPT, str(model_dir), str(max_steps)], env=env,
+        tasks.append(subprocess.Popen([sys.executable, SCRIPT, str(model_dir), str(max_steps), mode], env=env,
                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
     reports = []
     try:
@@ -89,3 +93,41 @@ def test_a_killed_worker_makes_the_chief_fail_clearly(tmp_path):
     finally:
         for task in tasks.values():
             task.kill()
+
+
+def test_train_and_evaluate_with_chief_worker_and_evaluator(tmp_path):
+    from keras_estimator import read_eval_metrics
+    from keras_estimator.exporters import export_dirs
+
+    model_dir = tmp_path / "model"
+    chief, worker, evaluator = run_cluster(model_dir, 8, "train_and_evaluate", evaluator=True)
+    # Training tasks return where training ended; they stop together with the same weights.
+    assert chief["result"]["global_step"] == worker["result"]["global_step"] == 8
+    assert chief["result"]["loss"] == pytest.approx(worker["result"]["loss"])
+    assert chief["exports"] == worker["exports"] == []
+    assert chief["digest"] == worker["digest"] == evaluator["digest"]
+    assert evaluator["replicas"] == 1  # The evaluator needs no strategy of its own.
+    # The evaluator evaluated the final checkpoint, returned its results and stopped.
+    assert evaluator["result"]["global_step"] == evaluator["step"] == 8
+    evaluated = read_eval_metrics(model_dir / "eval")
+    assert max(evaluated) == 8 and evaluator["result"]["loss"] == pytest.approx(evaluated[8]["loss"])
+    assert set(evaluated) <= {2, 4, 6, 8}
+    # The exporter ran once per evaluation; the final export is what the evaluator returned.
+    exports = export_dirs(str(model_dir / "export" / "latest"))
+    assert len(exports) == len(evaluated) and evaluator["exports"] == [exports[-1]]
+    # Only the chief wrote training state; the evaluator only eval/ and export/.
+    assert tf.train.latest_checkpoint(str(model_dir)).endswith("model.ckpt-8")
+    events = [n for n in os.listdir(model_dir) if n.startswith("events.out.tfevents")]
+    assert events and all(f".{chief['pid']}." in n for n in events)
+    assert all(f".{evaluator['pid']}." in n for n in os.listdir(model_dir / "eval"))
+    assert json.loads((model_dir / "training_end.json").read_text()) == {"global_step": 8, "max_steps": 8}
+
+
+def test_early_stopping_across_tasks_ends_every_task(tmp_path):
+    """A stop hook that fires on one task stops all of them at the same step, and the evaluator
+    takes the chief's last checkpoint as the final one instead of waiting for max_steps."""
+    chief, worker, evaluator = run_cluster(tmp_path / "model", 1000, "early_stop", evaluator=True)
+    stopped = chief["result"]["global_step"]
+    assert 2 <= stopped < 1000 and worker["result"]["global_step"] == stopped
+    assert chief["digest"] == worker["digest"] == evaluator["digest"]
+    assert evaluator["result"]["global_step"] == stopped

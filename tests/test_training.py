@@ -1,6 +1,8 @@
 """train_and_evaluate, TrainSpec and EvalSpec with real TensorFlow and Keras."""
 
+import json
 import os
+import socket
 import shutil
 import types
 
@@ -313,3 +315,91 @@ def test_train_and_evaluate_rejects_wrong_argument_types(tmp_path):
 def test_a_single_non_exporter_is_rejected_with_value_error():
     with pytest.raises(ValueError, match="Exporter"):
         ke.EvalSpec(input_fn(), exporters=object())
+
+
+# -- train_and_evaluate's roles in a cluster (TF_CONFIG); the multi-process runs are in
+# -- tests/test_multiworker.py.
+def cluster_config(monkeypatch, task_type, chief_port):
+    cluster = {"chief": [f"localhost:{chief_port}"]}
+    monkeypatch.setenv("TF_CONFIG", json.dumps({"cluster": cluster, "task": {"type": task_type, "index": 0}}))
+
+
+def closed_port():
+    with socket.socket() as s:
+        s.bind(("localhost", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def trained_to_20(tmp_path):
+    model_dir = tmp_path / "model"
+    make_estimator(model_dir).train(input_fn(), max_steps=20)  # Checkpoints at 10 and 20.
+    return model_dir
+
+
+def evaluator_run(model_dir, max_steps, exporters=()):
+    est = make_estimator(model_dir)
+    assert est.config.task_type == "evaluator"
+    return ke.train_and_evaluate(est, ke.TrainSpec(input_fn(), max_steps=max_steps),
+                                 ke.EvalSpec(EVAL_INPUT, exporters=list(exporters), start_delay_secs=0))
+
+
+def test_the_evaluator_evaluates_the_final_checkpoint_and_returns(monkeypatch, trained_to_20):
+    cluster_config(monkeypatch, "evaluator", closed_port())
+    before = checkpoint_steps(trained_to_20)
+    recorder = RecordingExporter()
+    result, exports = evaluator_run(trained_to_20, 20, [recorder])
+    assert result["global_step"] == 20 and exports == [None]
+    assert [(c.checkpoint_step, c.final) for c in recorder.calls] == [(20, True)]  # Once, as the final.
+    assert eval_summary_steps(trained_to_20 / "eval") == [20]
+    assert checkpoint_steps(trained_to_20) == before  # The evaluator trains nothing.
+
+
+def test_the_evaluator_fails_clearly_when_the_chief_is_gone_before_the_end(monkeypatch, trained_to_20):
+    from keras_estimator.training import _ContinuousEvaluator
+
+    monkeypatch.setattr(_ContinuousEvaluator, "STARTUP_GRACE_SECS", 0.0)  # The chief never answers.
+    port = closed_port()
+    cluster_config(monkeypatch, "evaluator", port)
+    with pytest.raises(ke.ClusterTaskFailedError, match=f"chief at localhost:{port} is gone .*max_steps 50"):
+        evaluator_run(trained_to_20, 50)
+
+
+def test_a_chief_records_where_training_ended_for_the_evaluator(monkeypatch, trained_to_20):
+    """A chief whose hook stopped it early: the evaluator takes its last checkpoint as final."""
+    from keras_estimator.training import _ContinuousEvaluator
+
+    class StopAt25(ke.Hook):
+        def next_step(self, global_step):
+            return 25
+
+        def after_run(self, context):
+            if context.global_step >= 25:
+                context.request_stop()
+
+    cluster_config(monkeypatch, "chief", closed_port())
+    chief = make_estimator(trained_to_20)
+    stop_at_25 = StopAt25()
+    result, exports = ke.train_and_evaluate(
+        chief, ke.TrainSpec(input_fn(), max_steps=50, hooks=[stop_at_25]), ke.EvalSpec(EVAL_INPUT))
+    end = json.loads((trained_to_20 / "training_end.json").read_text())
+    assert end == {"global_step": result["global_step"], "max_steps": 50} and exports == []
+    assert result["global_step"] == 25 and np.isfinite(result["loss"])
+    assert not (trained_to_20 / "eval").exists()  # The chief does not evaluate.
+
+    monkeypatch.setattr(_ContinuousEvaluator, "STARTUP_GRACE_SECS", 0.0)
+    cluster_config(monkeypatch, "evaluator", closed_port())
+    result_eval, _ = evaluator_run(trained_to_20, 50)
+    assert result_eval["global_step"] == result["global_step"]
+
+
+def test_cluster_roles_that_cannot_run_are_refused(monkeypatch, tmp_path):
+    monkeypatch.setenv("TF_CONFIG", json.dumps({"task": {"type": "evaluator", "index": 0}}))
+    with pytest.raises(ValueError, match="evaluator task needs TF_CONFIG's cluster, with its chief"):
+        evaluator_run(tmp_path / "model", 10)
+    monkeypatch.setenv("TF_CONFIG", json.dumps(
+        {"cluster": {"chief": ["localhost:1"], "ps": ["localhost:2"]}, "task": {"type": "ps", "index": 0}}))
+    with pytest.raises(ValueError, match="parameter-server training is not supported"):
+        ke.train_and_evaluate(make_estimator(tmp_path / "model"), ke.TrainSpec(input_fn(), max_steps=5),
+                              ke.EvalSpec(EVAL_INPUT))
+    assert not (tmp_path / "model").exists()

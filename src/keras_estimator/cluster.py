@@ -2,7 +2,9 @@
 
 `TF_CONFIG` is JSON: `{"cluster": {"chief": ["host0:2222"], "worker": ["host1:2222", ...]},
 "task": {"type": "worker", "index": 0}}`. The `evaluator` task is not part of the training
-cluster: it lists no address and sees an empty cluster.
+cluster: its `cluster_spec` is empty and it counts no replicas. The cluster may list it
+(`"evaluator": ["host:port"]`, one address), as `tf.distribute.MultiWorkerMirroredStrategy`
+needs when it is created on the evaluator; training tasks ignore that entry.
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ class TaskInfo:
         num_ps_replicas: Parameter servers listed (not used by this runtime).
         global_id_in_cluster: A unique index over the training cluster: chief first, then
             workers, then the other types in name order.
+        chief_address: The chief's "host:port" (also for the evaluator, which watches it to
+            know when training ended); None without a cluster.
     """
 
     cluster_spec: Mapping[str, tuple[str, ...]]
@@ -41,6 +45,7 @@ class TaskInfo:
     num_worker_replicas: int
     num_ps_replicas: int
     global_id_in_cluster: int
+    chief_address: str | None = None
 
     @property
     def is_distributed(self) -> bool:
@@ -58,7 +63,8 @@ def task_info(tf_config: str | None = None) -> TaskInfo:
         ValueError: naming the problem, for TF_CONFIG that is not JSON or not an object, a
             cluster that is not a mapping of task types to address lists, a task type not in
             the cluster (other than "evaluator"), an index that is not an integer in range, a
-            cluster with workers but not exactly one chief, or a task missing its type.
+            cluster with workers but not exactly one chief, a cluster listing more than one
+            evaluator, or a task missing its type.
     """
     text = os.environ.get("TF_CONFIG", "") if tf_config is None else tf_config
     if not text.strip():
@@ -70,6 +76,7 @@ def task_info(tf_config: str | None = None) -> TaskInfo:
     if not isinstance(config, dict):
         raise ValueError(f"TF_CONFIG must be a JSON object with 'cluster' and 'task', got {text[:200]!r}.")
     cluster = _cluster(config.get("cluster") or {})
+    cluster.pop(EVALUATOR, None)  # Not part of training.
     task = config.get("task") or {}
     if not isinstance(task, dict):
         raise ValueError(f"TF_CONFIG 'task' must be an object like {{'type': 'worker', 'index': 0}}, got {task!r}.")
@@ -87,11 +94,9 @@ def task_info(tf_config: str | None = None) -> TaskInfo:
         )
     if isinstance(index, bool) or not isinstance(index, int) or index < 0:
         raise ValueError(f"TF_CONFIG task index must be an integer >= 0, got {index!r}.")
-    if task_type == EVALUATOR:
-        if index != 0:
-            raise ValueError(f"TF_CONFIG: there is one evaluator task, index 0; got index {index}.")
-        return TaskInfo({}, EVALUATOR, 0, False, 0, 0, 0)
-    if index >= len(cluster[task_type]):
+    if task_type == EVALUATOR and index != 0:
+        raise ValueError(f"TF_CONFIG: there is one evaluator task, index 0; got index {index}.")
+    if task_type != EVALUATOR and index >= len(cluster[task_type]):
         raise ValueError(
             f"TF_CONFIG task index {index} is out of range: the cluster lists {len(cluster[task_type])} "
             f"{task_type} task(s)."
@@ -101,6 +106,9 @@ def task_info(tf_config: str | None = None) -> TaskInfo:
             f"TF_CONFIG cluster must list exactly one chief, got {list(cluster.get(CHIEF, []))}: the chief "
             "writes checkpoints, summaries and exports."
         )
+    chief_address = cluster[CHIEF][0]
+    if task_type == EVALUATOR:
+        return TaskInfo({}, EVALUATOR, 0, False, 0, 0, 0, chief_address)
     order = [CHIEF, WORKER] + sorted(t for t in cluster if t not in (CHIEF, WORKER))
     global_id = sum(len(cluster[t]) for t in order[: order.index(task_type)] if t in cluster) + index
     return TaskInfo(
@@ -111,6 +119,7 @@ def task_info(tf_config: str | None = None) -> TaskInfo:
         num_worker_replicas=len(cluster.get(CHIEF, ())) + len(cluster.get(WORKER, ())),
         num_ps_replicas=len(cluster.get(PS, ())),
         global_id_in_cluster=global_id,
+        chief_address=chief_address,
     )
 
 
@@ -119,11 +128,13 @@ def _cluster(cluster: Any) -> dict[str, tuple[str, ...]]:
         raise ValueError(f"TF_CONFIG 'cluster' must map task types to address lists, got {cluster!r}.")
     checked = {}
     for task_type, addresses in cluster.items():
-        if task_type == EVALUATOR:
-            raise ValueError("TF_CONFIG 'cluster' must not list the evaluator: it is not part of training.")
         if task_type not in TASK_TYPES:
-            raise ValueError(f"TF_CONFIG cluster has an unknown task type {task_type!r}; known: chief, worker, ps.")
+            raise ValueError(
+                f"TF_CONFIG cluster has an unknown task type {task_type!r}; known: chief, worker, ps, evaluator."
+            )
         if not isinstance(addresses, list) or not all(isinstance(a, str) and a for a in addresses):
             raise ValueError(f"TF_CONFIG cluster[{task_type!r}] must be a list of 'host:port' strings, got {addresses!r}.")
+        if task_type == EVALUATOR and len(addresses) != 1:
+            raise ValueError(f"TF_CONFIG cluster may list one evaluator, got {addresses!r}.")
         checked[task_type] = tuple(addresses)
     return checked

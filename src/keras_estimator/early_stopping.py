@@ -7,8 +7,11 @@ evaluation already wrote: with `train_and_evaluate` the checkpoint saved at step
 after the hooks ran at step N, so the check at step N sees evaluations up to the previous
 checkpoint.
 
-tf.estimator's chief wrote a stop variable that other workers polled; this runtime trains in
-one process, so the decision stays on the hook: `hook.stopped_at_step` and one INFO log line.
+The decision is kept on the hook (`hook.stopped_at_step`) and logged. In a multi-worker cluster
+every task runs the hook (model_dir must be shared, as for checkpoints), and a stop requested on
+any task stops all of them at the same step: the runtime agrees on it with a collective op
+after each loop, where tf.estimator's chief wrote a stop variable the workers polled. The
+evaluator task then takes the chief's last checkpoint as the final one.
 """
 
 from __future__ import annotations

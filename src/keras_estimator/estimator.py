@@ -130,6 +130,10 @@ class Estimator:
         self._pending_signature: dict | None = None  # Saved with the first checkpoint.
         self._eval_metrics: dict[str, keras.metrics.Metric] = {}
         self._train_loop = self._make_train_loop()
+        # Tasks of a multi-worker cluster must stop at the same step: a stop that a hook or a
+        # saving listener requests on one task is agreed on by all (a sum over replicas).
+        self._agree_on_stop = self._make_stop_agreement() if peers_of(self._strategy, config) else None
+        self._train_result: dict[str, Any] | None = None  # The last train call's final step and loss.
         self._eval_loop = self._make_eval_loop()
         self._predict_step = tf.function(self._predictions_of, reduce_retracing=True)
 
@@ -218,8 +222,10 @@ class Estimator:
         listeners = check_hooks(saving_listeners, CheckpointSaverListener, "saving_listeners")
         latest = self.latest_checkpoint()
         start_step = ckpt_lib.step_of(latest) if latest else 0
+        self._train_result = None
         if max_steps is not None and start_step >= max_steps:
             logger.info("Skipping training since max_steps has already saved.")
+            self._train_result = {"global_step": start_step, "loss": None}
             return self
         dataset, distributed = self._train_datasets(input_fn)
         self._prepare(ModeKeys.TRAIN, dataset, latest)
@@ -281,6 +287,7 @@ class Estimator:
         step, loss = start_step, None
         log_time, log_step = time.time(), start_step
         summary_time, summary_step = log_time, start_step
+        self._agree_to_stop(context)  # A hook's begin may have stopped training on one task.
         while (last_step is None or step < last_step) and not context.stop_requested:
             size = self._loop_size(step, last_step, hooks)
             ran, loop_loss, bad = self._train_loop(iterator, tf.constant(size, tf.int64))
@@ -309,6 +316,8 @@ class Estimator:
                     hook.after_run(context)
                 if saver.due(step) and saver.save(step):
                     context.request_stop()
+            if ran == size:
+                self._agree_to_stop(context)
             if ran < size or context.stop_requested:
                 break
         for hook in hooks:
@@ -318,6 +327,7 @@ class Estimator:
             listener.end(step)
         if loss is not None:
             logger.info("Loss for final step: %.6g.", loss)
+        self._train_result = {"global_step": step, "loss": loss}
         return self
 
     def _loop_size(self, step: int, last_step: int | None, hooks: list[Hook]) -> int:
@@ -360,6 +370,24 @@ class Estimator:
             return ran, loss, bad
 
         return train_loop
+
+    def _agree_to_stop(self, context: RunContext) -> None:
+        """In a multi-worker cluster, stops every task if any task requested a stop."""
+        if self._agree_on_stop is None:
+            return
+        if int(self._agree_on_stop(tf.constant(int(context.stop_requested)))) and not context.stop_requested:
+            logger.info("Another task of the cluster stopped training at step %d.", context.global_step)
+            context.request_stop()
+
+    def _make_stop_agreement(self):
+        strategy = self._strategy
+
+        @tf.function
+        def agree(wanted):
+            per_replica = strategy.run(tf.identity, args=(wanted,))
+            return strategy.reduce("SUM", per_replica, axis=None)
+
+        return agree
 
     def _train_step(self, features, labels):
         with tf.GradientTape() as tape:

@@ -67,7 +67,8 @@ def peers_of(strategy, config) -> dict[str, str]:
             for i, address in enumerate(config.cluster_spec[job]) if (job, i) != me}
 
 
-def _reachable(address: str) -> bool:
+def reachable(address: str) -> bool:
+    """Whether a server accepts TCP connections at "host:port"."""
     host, _, port = address.rpartition(":")
     try:
         with socket.create_connection((host, int(port)), timeout=PROBE_TIMEOUT_SECS):
@@ -89,7 +90,7 @@ def watch(parent: int, peers: dict[str, str], message: str) -> None:
     while _alive(parent):
         time.sleep(INTERVAL_SECS)
         for task, address in peers.items():
-            failures[task] = 0 if _reachable(address) else failures[task] + 1
+            failures[task] = 0 if reachable(address) else failures[task] + 1
             if failures[task] >= FAILURES and _alive(parent):
                 print(f"keras_estimator: error: {message.replace('{task}', task)}", file=sys.stderr, flush=True)
                 os.kill(parent, signal.SIGTERM)

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import collections.abc
+import json
 import logging
 import os
 import time
-import collections.abc
 from collections.abc import Mapping
 from typing import Any, Callable, Iterable, NamedTuple
 
+import tensorflow as tf
+
 from keras_estimator import checkpoints as ckpt_lib
+from keras_estimator import cluster as cluster_lib
+from keras_estimator.errors import CheckpointNotFoundError, ClusterTaskFailedError
 from keras_estimator.estimator import Estimator, _check_positive
 from keras_estimator.exporters import Exporter
 from keras_estimator.hooks import CheckpointSaverListener, Hook, check_hooks
+from keras_estimator.peer_health import reachable as _reachable
 
 logger = logging.getLogger("keras_estimator")
 
@@ -53,8 +59,9 @@ class EvalSpec(
         hooks: `Hook`s for evaluation.
         exporters: An `Exporter` or a sequence of them (distinct names), run after each
             evaluation.
-        start_delay_secs: Kept for tf.estimator compatibility; a single process evaluates
-            after the first checkpoint, without delay.
+        start_delay_secs: The evaluator task of a cluster waits this long before its first
+            evaluation (not for the final checkpoint). One process evaluates after its first
+            checkpoint, without delay.
         throttle_secs: Evaluate a new checkpoint only if at least this many seconds passed
             since the last evaluation (0: every checkpoint). The final checkpoint is always
             evaluated.
@@ -97,19 +104,37 @@ class EvalSpec(
 def train_and_evaluate(
     estimator: Estimator, train_spec: TrainSpec, eval_spec: EvalSpec
 ) -> tuple[dict | None, list]:
-    """Trains `estimator`, evaluating checkpoints as they are saved and exporting after each
-    evaluation (single process).
+    """Trains `estimator`, evaluating new checkpoints and exporting after each evaluation.
 
-    An evaluation runs after a checkpoint is saved if `eval_spec.throttle_secs` have passed
-    since the last one, and always on the final checkpoint; exporters run after each
-    evaluation (`is_the_final_export` for the final one). If training has nothing left to do
-    (max_steps reached), the latest checkpoint is evaluated and exported as the final one.
+    Every task of a cluster runs the same call; what it does depends on its role in
+    `TF_CONFIG` (`estimator.config.task_type`):
+
+    - One process (no TF_CONFIG cluster): trains; after a checkpoint is saved it is evaluated
+      if `eval_spec.throttle_secs` have passed since the last evaluation, and the final
+      checkpoint always is; exporters run after each evaluation (`is_the_final_export` for
+      the final one). If training has nothing left to do (max_steps reached), the latest
+      checkpoint is evaluated and exported as the final one.
+    - `chief` and `worker`: train together (under `RunConfig(train_distribute=...)`); they do
+      not evaluate. The chief records where training ended (`training_end.json` in
+      model_dir) for the evaluator.
+    - `evaluator`: trains nothing and needs no strategy. It waits `start_delay_secs`, then
+      evaluates each new checkpoint in model_dir (at most one evaluation per
+      `throttle_secs`; the final checkpoint at once), writing the results to
+      `model_dir/eval` (or `eval_<name>`) and running the exporters. It returns after
+      evaluating the final checkpoint: the one at `train_spec.max_steps`, or the last one
+      the chief saved when it finished earlier (a hook stopped it, or its data ended).
 
     Returns:
-        The final evaluation's results and the list of what each exporter returned for it.
+        `(eval_result, export_results)`: the final evaluation's results and what each exporter
+        returned for it. On a chief or worker, `eval_result` is the training's end instead:
+        `{"global_step": ..., "loss": ...}` (the last step's loss), and `export_results` is [].
 
     Raises:
-        ValueError: if the arguments are not an Estimator, a TrainSpec and an EvalSpec.
+        ValueError: if the arguments are not an Estimator, a TrainSpec and an EvalSpec, for a
+            `ps` task (parameter-server training is not supported), or for an evaluator whose
+            TF_CONFIG names no chief.
+        ClusterTaskFailedError: on the evaluator, if the chief went away before saving its
+            final checkpoint; on training tasks, as for `Estimator.train`.
         Errors of `Estimator.train`, `Estimator.evaluate` and the exporters.
     """
     if not isinstance(estimator, Estimator):
@@ -118,6 +143,16 @@ def train_and_evaluate(
         raise ValueError(f"train_spec must be a TrainSpec, got {type(train_spec).__name__}.")
     if not isinstance(eval_spec, EvalSpec):
         raise ValueError(f"eval_spec must be an EvalSpec, got {type(eval_spec).__name__}.")
+    config = estimator.config
+    if config.task_type == cluster_lib.EVALUATOR:
+        return _ContinuousEvaluator(estimator, train_spec, eval_spec).run()
+    if config.task_type == cluster_lib.PS:
+        raise ValueError(
+            "TF_CONFIG names this task 'ps': parameter-server training is not supported. Train with "
+            "chief and worker tasks under tf.distribute.MultiWorkerMirroredStrategy."
+        )
+    if config.cluster_spec:
+        return _train_in_cluster(estimator, train_spec)
     listener = _EvaluateAfterSave(estimator, eval_spec, train_spec.max_steps)
     estimator.train(
         train_spec.input_fn, hooks=list(train_spec.hooks), max_steps=train_spec.max_steps,
@@ -130,6 +165,129 @@ def train_and_evaluate(
             return None, []
         listener.evaluate_and_export(latest, ckpt_lib.step_of(latest), final=True)
     return listener.eval_result, listener.export_results
+
+
+TRAINING_END_FILE = "training_end.json"  # Written by the chief when train_and_evaluate trained to its end.
+
+
+def _train_in_cluster(estimator: Estimator, train_spec: TrainSpec) -> tuple[dict, list]:
+    config = estimator.config
+    if config.is_chief and "evaluator" not in json.loads(os.environ.get("TF_CONFIG") or "{}").get("cluster", {}):
+        logger.warning(
+            "train_and_evaluate: TF_CONFIG lists no evaluator; chief and workers only train. Run an "
+            "'evaluator' task to evaluate checkpoints and run the exporters."
+        )
+    estimator.train(train_spec.input_fn, hooks=list(train_spec.hooks), max_steps=train_spec.max_steps)
+    result = dict(estimator._train_result or {"global_step": 0, "loss": None})
+    if config.is_chief:
+        _write_json_atomically(
+            os.path.join(estimator.model_dir, TRAINING_END_FILE),
+            {"global_step": result["global_step"], "max_steps": train_spec.max_steps},
+        )
+    return result, []
+
+
+def _write_json_atomically(path: str, value: dict) -> None:
+    temp = f"{path}.tmp-{os.getpid()}"
+    with open(temp, "w") as f:
+        json.dump(value, f)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(temp, path)
+
+
+def _read_training_end(model_dir: str) -> dict | None:
+    try:
+        with open(os.path.join(model_dir, TRAINING_END_FILE)) as f:
+            value = json.load(f)
+    except (OSError, ValueError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
+class _ContinuousEvaluator:
+    """The evaluator task: evaluates new checkpoints until the final one.
+
+    Training has ended when a checkpoint reaches max_steps, or when the chief's server stops
+    answering (its process exited) and the chief recorded where it ended; a chief that went
+    away without recording it failed, and the evaluator says so instead of waiting for ever.
+    """
+
+    POLL_SECS = 1.0
+    PROBES_TO_GONE = 3  # Refused connections in a row before the chief counts as gone.
+    STARTUP_GRACE_SECS = 600.0  # A chief never reachable for this long counts as gone.
+
+    def __init__(self, estimator: Estimator, train_spec: TrainSpec, eval_spec: EvalSpec):
+        self._est = estimator
+        self._max_steps = train_spec.max_steps
+        self._spec = eval_spec
+        self._chief = estimator.config._task.chief_address
+        if self._chief is None:
+            raise ValueError(
+                "The evaluator task needs TF_CONFIG's cluster, with its chief: it evaluates the chief's "
+                "checkpoints and watches the chief to know when training ended."
+            )
+        self._runner = _EvaluateAfterSave(estimator, eval_spec, train_spec.max_steps)
+        self._chief_seen = False
+        self._refusals = 0
+
+    def run(self) -> tuple[dict | None, list]:
+        started = time.monotonic()
+        next_eval = started + self._spec.start_delay_secs
+        evaluated: str | None = None
+        logger.info("Evaluator: waiting for checkpoints in %s (chief %s).", self._est.model_dir, self._chief)
+        while True:
+            latest = self._est.latest_checkpoint()
+            step = ckpt_lib.step_of(latest) if latest else None
+            final = step is not None and self._max_steps is not None and step >= self._max_steps
+            if latest != evaluated and latest is not None and (final or time.monotonic() >= next_eval):
+                next_eval = time.monotonic() + self._spec.throttle_secs
+                if self._evaluate(latest, step, final):
+                    evaluated = latest
+                    if final:
+                        return self._runner.eval_result, self._runner.export_results
+                continue
+            if self._chief_gone(started):
+                return self._finish()
+            time.sleep(self.POLL_SECS)
+
+    def _evaluate(self, path: str, step: int, final: bool) -> bool:
+        try:
+            self._runner.evaluate_and_export(path, step, final)
+        except (tf.errors.NotFoundError, CheckpointNotFoundError):
+            if tf.io.gfile.exists(path + ".index"):
+                raise
+            # The chief's CheckpointManager deleted it (keep_checkpoint_max) before it was read.
+            logger.warning("Evaluator: checkpoint %s was deleted before it could be evaluated.", path)
+            return False
+        return True
+
+    def _chief_gone(self, started: float) -> bool:
+        if _reachable(self._chief):
+            self._chief_seen, self._refusals = True, 0
+            return False
+        self._refusals += 1
+        if self._chief_seen:
+            return self._refusals >= self.PROBES_TO_GONE
+        return time.monotonic() - started >= self.STARTUP_GRACE_SECS
+
+    def _finish(self) -> tuple[dict | None, list]:
+        """The chief is gone: evaluate its last checkpoint as the final one, if it finished."""
+        latest = self._est.latest_checkpoint()
+        step = ckpt_lib.step_of(latest) if latest else 0
+        end = _read_training_end(self._est.model_dir) or {}
+        finished = (self._max_steps is not None and step >= self._max_steps) or (
+            latest is not None and end.get("global_step") == step and end.get("max_steps") == self._max_steps
+        )
+        if not finished:
+            raise ClusterTaskFailedError(
+                step, self._est.model_dir,
+                f"the chief at {self._chief} is gone and did not finish training"
+                + ("" if self._max_steps is None else f" (max_steps {self._max_steps})"),
+            )
+        logger.info("Evaluator: the chief finished training at step %d.", step)
+        self._runner.evaluate_and_export(latest, step, final=True)
+        return self._runner.eval_result, self._runner.export_results
 
 
 class _EvaluateAfterSave(CheckpointSaverListener):
