@@ -838,7 +838,8 @@ class _Saver:
         for listener in self._listeners:
             listener.before_save(step)
         path = self._manager.save(checkpoint_number=step)
-        logger.info("Saving checkpoints for %d into %s.", step, path)
+        # Other tasks of a cluster save into their own temporary directory: not worth a line.
+        logger.log(logging.INFO if est.config.is_chief else logging.DEBUG, "Saving checkpoints for %d into %s.", step, path)
         self._last_step, self._last_time = step, time.time()
         stop = False
         for listener in self._listeners:

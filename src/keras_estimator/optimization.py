@@ -59,6 +59,10 @@ def minimize(
         scaled = loss / tf.cast(replicas, loss.dtype)
     with ctx.tape.stop_recording():
         grads = ctx.tape.gradient(scaled, var_list)
+    if isinstance(ctx.strategy, tf.distribute.MultiWorkerMirroredStrategy):
+        # Sparse gradients (embeddings) of different sizes on different workers make the
+        # collective all-gather fail with a shape mismatch; dense ones all-reduce.
+        grads = [tf.convert_to_tensor(g) if isinstance(g, tf.IndexedSlices) else g for g in grads]
     pairs = [(g, v) for g, v in zip(grads, var_list) if g is not None]
     if not pairs:
         raise ValueError(
