@@ -14,6 +14,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import common  # noqa: E402
+import multiworker  # noqa: E402
 import pipeline  # noqa: E402
 import scaling  # noqa: E402
 import serving  # noqa: E402
@@ -26,7 +27,7 @@ def _status(ok: bool) -> str:
     return "met" if ok else "NOT met"
 
 
-def rows_of(train: dict, pipe: dict, serve: dict) -> list[tuple[str, str, str, str]]:
+def rows_of(train: dict, pipe: dict, serve: dict, multi: dict) -> list[tuple[str, str, str, str]]:
     """(section, measure, value, target) rows of the one table."""
     rows = []
     for name, rate in train["rates"].items():
@@ -62,6 +63,11 @@ def rows_of(train: dict, pipe: dict, serve: dict) -> list[tuple[str, str, str, s
         ("overheads", "steady training step (ms)", f"{1000 * serve['steady_step_s']:.1f}", ""),
         ("overheads", "checkpoint save (ms)", f"{1000 * serve['checkpoint_save_s']:.1f}", ""),
         ("overheads", "export_saved_model (s)", f"{serve['export_s']:.2f}", ""),
+        ("multi-worker", f"1 process, batch {multi['batch']} (steps/s, examples/s)",
+         f"{multi['single_steps_per_s']:.1f}, {multi['single_examples_per_s']:,.0f}", ""),
+        ("multi-worker", f"chief + worker on this machine, {multi['batch']} per worker (steps/s, examples/s)",
+         f"{multi['cluster_steps_per_s']:.1f}, {multi['cluster_examples_per_s']:,.0f} "
+         f"= {multi['examples_ratio']:.2f}x the examples/s of 1 process", "(2 cores: shows the overhead)"),
     ]
     return rows
 
@@ -82,7 +88,8 @@ def main() -> None:
     pipe = pipeline.run()
     serve = serving.run()
     scale = scaling.run()
-    rows = rows_of(train, pipe, serve)
+    multi = multiworker.run()
+    rows = rows_of(train, pipe, serve, multi)
 
     width = [max(len(r[i]) for r in rows) for i in range(4)]
     print("\n".join("  ".join(c.ljust(w) for c, w in zip(r, width)).rstrip() for r in rows))
@@ -104,7 +111,9 @@ def main() -> None:
         f"Training: GRU-64, batch 64, English parity, {train['steps']} steps x {train['rounds']} rounds "
         f"per contender, all on the same batches padded to width {train['width']}; Estimator figures "
         "are whole `train(steps=...)` calls with the default RunConfig (restore, iterator, loops, final "
-        "checkpoint).",
+        "checkpoint). Multi-worker: the same GRU on fixed batches, one process against a chief and a "
+        "worker (MultiWorkerMirroredStrategy over loopback gRPC, one process each, sharing the 2 cores), "
+        f"best of {multi['steps']}-step calls over alternating rounds.",
         "",
         *markdown_table(["section", "measure", "value", "target"], rows),
         "",
