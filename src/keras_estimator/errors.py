@@ -17,14 +17,24 @@ class MissingFeatureError(InputError, KeyError):
 
 
 class NanLossDuringTrainingError(RuntimeError):
-    """The training loss became NaN or Inf. Raised before that step's checkpoint is written,
-    so the latest checkpoint in model_dir is the last good state."""
+    """The training loss, or a weight after an update, became NaN or Inf. Raised before that
+    step's checkpoint is written, so the latest checkpoint in model_dir is the last good state.
 
-    def __init__(self, step: int, loss: float):
+    Attributes:
+        step: The global step of the bad step.
+        loss: The loss (NaN or Inf), or None when the loss was finite but the update of that
+            step made a weight non-finite.
+        variable: The first non-finite variable in that case, else None.
+    """
+
+    def __init__(self, step: int, loss: float | None, variable: str | None = None):
         self.step = step
         self.loss = loss
+        self.variable = variable
+        what = (f"Loss is {loss} at global step {step}" if variable is None else
+                f"Variable {variable} holds NaN or Inf after global step {step}")
         super().__init__(
-            f"Loss is {loss} at global step {step}: training stopped. The latest checkpoint in "
+            f"{what}: training stopped before that step's checkpoint. The latest checkpoint in "
             "model_dir holds the last good state; lower the learning rate or check the input."
         )
 
@@ -46,4 +56,32 @@ class ClusterTaskFailedError(RuntimeError):
         super().__init__(
             f"A cluster task stopped responding during training after global step {step} ({detail}). "
             f"Restart every task: training resumes from the chief's last checkpoint in {model_dir}."
+        )
+
+
+class CheckpointDamagedError(ValueError):
+    """A checkpoint's files are missing, truncated or corrupted, and no earlier listed
+    checkpoint is readable (or the damaged one was asked for by `checkpoint_path`).
+
+    Attributes:
+        path: The checkpoint prefix, e.g. `model_dir/model.ckpt-200`.
+        problem: What is wrong, naming the file.
+    """
+
+    def __init__(self, path: str, problem: str, detail: str = ""):
+        self.path = path
+        self.problem = problem
+        super().__init__(f"Checkpoint {path} is damaged: {problem}.{' ' + detail if detail else ''}")
+
+
+class ModelDirInUseError(RuntimeError):
+    """Another process is training into the same model_dir: two trainings would overwrite each
+    other's checkpoints. The lock goes away with that process, also when it crashes."""
+
+    def __init__(self, model_dir: str):
+        self.model_dir = model_dir
+        super().__init__(
+            f"model_dir {model_dir} is in use: another process is training into it. Wait for it to "
+            "finish or train into another model_dir (the lock is released when that process exits, "
+            "also if it is killed)."
         )
