@@ -14,6 +14,8 @@ _EXPORTS = {
     "export": "keras_estimator.export",
     "get_global_step": "keras_estimator.context",
     "CheckpointNotFoundError": "keras_estimator.errors",
+    "CheckpointDamagedError": "keras_estimator.errors",
+    "ModelDirInUseError": "keras_estimator.errors",
     "ClusterTaskFailedError": "keras_estimator.errors",
     "InputError": "keras_estimator.errors",
     "MissingFeatureError": "keras_estimator.errors",
@@ -59,10 +61,12 @@ if TYPE_CHECKING:
     from keras_estimator import export
     from keras_estimator.context import get_global_step
     from keras_estimator.errors import (
+        CheckpointDamagedError,
         CheckpointNotFoundError,
         ClusterTaskFailedError,
         InputError,
         MissingFeatureError,
+        ModelDirInUseError,
         NanLossDuringTrainingError,
     )
     from keras_estimator.estimator import Estimator, WarmStartSettings
@@ -107,6 +111,7 @@ __all__ = [
     "TrainSpec",
     "export",
     "train_and_evaluate",
+    "CheckpointDamagedError",
     "CheckpointNotFoundError",
     "ClusterTaskFailedError",
     "CheckpointSaverListener",
@@ -116,6 +121,7 @@ __all__ = [
     "InputError",
     "MissingFeatureError",
     "ModeKeys",
+    "ModelDirInUseError",
     "NanLossDuringTrainingError",
     "RunConfig",
     "RunContext",

@@ -4,12 +4,16 @@ crash mid-save leaves the previous checkpoint listed and readable)."""
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 
+import numpy as np
 import tensorflow as tf
 
-from keras_estimator.errors import CheckpointNotFoundError
+from keras_estimator.errors import CheckpointDamagedError, CheckpointNotFoundError
+
+logger = logging.getLogger("keras_estimator")
 
 CHECKPOINT_NAME = "model.ckpt"
 _VALUE_SUFFIX = "/.ATTRIBUTES/VARIABLE_VALUE"
@@ -38,26 +42,63 @@ def step_of(path: str) -> int:
         ) from e
 
 
-def resolve(model_dir: str, checkpoint_path: str | None) -> str | None:
+def resolve(model_dir: str | None, checkpoint_path: str | None) -> str | None:
     """The checkpoint to use: `checkpoint_path` (a checkpoint prefix or a directory holding
-    checkpoints) or the latest in model_dir (None when there is none).
+    checkpoints) or the latest readable one in model_dir (None when there is none).
+
+    A directory's latest checkpoint that is damaged is skipped for the previous listed one,
+    with a warning naming both (see `usable`).
 
     Raises:
-        CheckpointNotFoundError: if checkpoint_path is given but holds no readable checkpoint.
+        CheckpointNotFoundError: if checkpoint_path is given but holds no checkpoint.
+        CheckpointDamagedError: if the checkpoint asked for is damaged, or every checkpoint a
+            directory lists is.
     """
     if checkpoint_path is None:
-        return latest_checkpoint(model_dir)
+        return usable(model_dir)[0]
     path = os.fspath(checkpoint_path)
     if os.path.isdir(path):
-        found = tf.train.latest_checkpoint(path)
+        found = usable(path)[0]
         if found is None:
             raise CheckpointNotFoundError(f"Could not find a trained model in directory {path}.")
         return found
-    if not tf.io.gfile.exists(path + ".index"):
+    if not tf.io.gfile.exists(path + ".index") and not data_files(path):
         raise CheckpointNotFoundError(
             f"Could not find trained model at {path}: no file {path}.index."
         )
+    problem = damage(path)
+    if problem is not None:
+        raise CheckpointDamagedError(path, problem)
     return path
+
+
+def usable(model_dir: str | None) -> tuple[str | None, list[str]]:
+    """(The newest listed checkpoint that reads back, the newer listed ones that do not).
+
+    A damaged latest checkpoint (truncated, corrupted or missing files) is never silently
+    replaced by a fresh model: the previous listed one is used, with a warning naming the
+    damaged one, and if no listed checkpoint is readable the error names the latest.
+
+    Raises:
+        CheckpointDamagedError: if the directory lists checkpoints and none is readable.
+    """
+    paths = listed(model_dir) if model_dir else []
+    damaged: list[tuple[str, str]] = []
+    for path in reversed(paths):
+        problem = damage(path)
+        if problem is None:
+            for bad, why in damaged:
+                logger.warning("Checkpoint %s is damaged: %s. Using the previous good checkpoint %s.", bad, why, path)
+            return path, [bad for bad, _ in damaged]
+        damaged.append((path, problem))
+    if damaged:
+        raise CheckpointDamagedError(
+            damaged[0][0], damaged[0][1],
+            f"No earlier checkpoint listed in {model_dir} is readable either "
+            f"({len(damaged)} checked): restore model_dir from a backup, or move its checkpoints away "
+            "to start over.",
+        )
+    return None, []
 
 
 def make(global_step: tf.Variable, variables: dict[str, tf.Variable]) -> tf.train.Checkpoint:
@@ -112,3 +153,99 @@ def restore(checkpoint: tf.train.Checkpoint, path: str, required: list[str]) -> 
         checkpoint.read(path).expect_partial()
     except (ValueError, tf.errors.InvalidArgumentError) as e:
         raise ValueError(f"Could not restore checkpoint {path} into the model model_fn built: {e}") from e
+
+
+def listed(model_dir: str) -> list[str]:
+    """The checkpoints the `checkpoint` state file lists, oldest first (the latest last)."""
+    if not model_dir or not os.path.isdir(model_dir):
+        return []
+    state = tf.train.get_checkpoint_state(model_dir)
+    if state is None or not state.model_checkpoint_path:
+        return []
+    paths = [p for p in state.all_model_checkpoint_paths if p != state.model_checkpoint_path]
+    return paths + [state.model_checkpoint_path]
+
+
+def data_files(path: str) -> list[str]:
+    return sorted(tf.io.gfile.glob(path + ".data-*"))
+
+
+def damage(path: str) -> str | None:
+    """What is wrong with the checkpoint at `path` (naming the file), or None if every tensor in
+    it reads back (TensorFlow checks each tensor's CRC32C as it reads it)."""
+    index = path + ".index"
+    if not tf.io.gfile.exists(index):
+        return f"its index file {index} is missing"
+    # The checkpoint reader turns TensorFlow statuses into assorted Python exceptions
+    # (OpError, IndexError for a short read, ...): any of them means the file is unusable.
+    try:
+        reader = tf.train.load_checkpoint(path)
+        keys = list(reader.get_variable_to_shape_map())
+    except Exception as e:  # noqa: BLE001
+        return f"its index file {index} cannot be read ({_first_line(e)})"
+    for key in keys:
+        try:
+            reader.get_tensor(key)
+        except Exception as e:  # noqa: BLE001
+            files = ", ".join(data_files(path)) or f"{path}.data-*"
+            missing = "missing" if not data_files(path) else "damaged"
+            return f"its data file {files} is {missing} ({_first_line(e)})"
+    return None
+
+
+def non_finite(path: str) -> list[str]:
+    """Names (`dense/kernel`) of floating-point variables holding NaN or Inf in the checkpoint."""
+    reader = tf.train.load_checkpoint(path)
+    bad = []
+    for name, key in variable_names(path).items():
+        value = reader.get_tensor(key)
+        if getattr(value, "dtype", None) is not None and value.dtype.kind in "fc" and not np.all(np.isfinite(value)):
+            bad.append(name)
+    return sorted(bad)
+
+
+def _first_line(error: Exception) -> str:
+    text = str(getattr(error, "message", None) or error or type(error).__name__).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+def quarantine(model_dir: str, damaged: list[str], keep: list[str]) -> str:
+    """Moves the damaged checkpoints' files to `model_dir/damaged/` and rewrites the state file
+    (atomically, as TensorFlow writes it) to list only `keep`, the latest last. Returns the
+    directory the files went to."""
+    target = os.path.join(model_dir, "damaged")
+    os.makedirs(target, exist_ok=True)
+    for path in damaged:
+        for name in [path + ".index", *data_files(path)]:
+            if tf.io.gfile.exists(name):
+                os.replace(name, os.path.join(target, os.path.basename(name)))
+    # As CheckpointManager writes it: paths relative to model_dir, timestamps kept.
+    state = tf.train.get_checkpoint_state(model_dir)
+    stamps = dict(zip(state.all_model_checkpoint_paths, state.all_model_checkpoint_timestamps))
+    tf.compat.v1.train.update_checkpoint_state(
+        model_dir, os.path.basename(keep[-1]),
+        all_model_checkpoint_paths=[os.path.basename(p) for p in keep],
+        all_model_checkpoint_timestamps=[stamps[p] for p in keep] if len(stamps) == len(state.all_model_checkpoint_paths) else None,
+        last_preserved_timestamp=state.last_preserved_timestamp,
+    )
+    return target
+
+
+def leftovers(model_dir: str) -> list[str]:
+    """What a save killed midway leaves: `model.ckpt-N_temp/` directories, and files of a
+    checkpoint newer than the latest listed one (written, but never listed)."""
+    if not os.path.isdir(model_dir):
+        return []
+    listed_paths = listed(model_dir)
+    latest_step = _number(listed_paths[-1]) if listed_paths else -1
+    found = []
+    for name in sorted(os.listdir(model_dir)):
+        match = re.fullmatch(re.escape(CHECKPOINT_NAME) + r"-(\d+)(_temp|\.index|\.data-\d+-of-\d+)", name)
+        if match and (match.group(2) == "_temp" or int(match.group(1)) > latest_step):
+            found.append(os.path.join(model_dir, name))
+    return found
+
+
+def _number(path: str) -> int:
+    match = re.search(r"-(\d+)$", path)
+    return int(match.group(1)) if match else -1

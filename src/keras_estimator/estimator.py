@@ -20,7 +20,10 @@ from keras_estimator import checkpoints as ckpt_lib
 from keras_estimator import context as context_lib
 from keras_estimator import fn_args
 from keras_estimator import inputs
-from keras_estimator.errors import ClusterTaskFailedError, InputError, NanLossDuringTrainingError
+from keras_estimator.errors import (
+    ClusterTaskFailedError, InputError, ModelDirInUseError, NanLossDuringTrainingError,
+)
+from keras_estimator.model_dir_lock import ModelDirLock
 from keras_estimator.peer_health import PeerWatchdog, peers_of
 from keras_estimator.hooks import CheckpointSaverListener, Hook, RunContext, check_hooks
 from keras_estimator.mode_keys import ModeKeys
@@ -211,8 +214,12 @@ class Estimator:
             ValueError: for both steps and max_steps, or a value <= 0.
             InputError: for an input_fn that returns no dataset, an empty dataset, missing
                 labels, or features that differ from the ones the model was trained with.
-            NanLossDuringTrainingError: if the loss becomes NaN or Inf; the step's checkpoint
-                is not written.
+            NanLossDuringTrainingError: if the loss becomes NaN or Inf, or an update makes a
+                weight NaN or Inf; the step's checkpoint is not written.
+            ModelDirInUseError: if another process is training into model_dir.
+            CheckpointDamagedError: if model_dir lists checkpoints and none is readable (a
+                damaged latest one is moved to `model_dir/damaged/` and training resumes from
+                the previous one, with a warning).
         """
         if steps is not None and max_steps is not None:
             raise ValueError("Can not provide both steps and max_steps.")
@@ -220,17 +227,47 @@ class Estimator:
         _check_positive("max_steps", max_steps)
         hooks = check_hooks(hooks, Hook, "hooks")
         listeners = check_hooks(saving_listeners, CheckpointSaverListener, "saving_listeners")
-        latest = self.latest_checkpoint()
-        start_step = ckpt_lib.step_of(latest) if latest else 0
-        self._train_result = None
-        if max_steps is not None and start_step >= max_steps:
-            logger.info("Skipping training since max_steps has already saved.")
-            self._train_result = {"global_step": start_step, "loss": None}
-            return self
-        dataset, distributed = self._train_datasets(input_fn)
-        self._prepare(ModeKeys.TRAIN, dataset, latest)
-        last_step = start_step + steps if steps is not None else max_steps
-        return self._run_training(distributed or dataset, start_step, last_step, hooks, listeners)
+        chief = self._config.is_chief  # Only the chief writes, so only it locks model_dir.
+        created = chief and not os.path.isdir(self._model_dir)
+        with contextlib.ExitStack() as stack:
+            if chief and not created:
+                stack.enter_context(ModelDirLock(self._model_dir))
+            latest, damaged = ckpt_lib.usable(self._model_dir)
+            start_step = ckpt_lib.step_of(latest) if latest else 0
+            self._train_result = None
+            if max_steps is not None and start_step >= max_steps:
+                logger.info("Skipping training since max_steps has already saved.")
+                self._train_result = {"global_step": start_step, "loss": None}
+                return self
+            dataset, distributed = self._train_datasets(input_fn)
+            self._prepare(ModeKeys.TRAIN, dataset, latest)
+            last_step = start_step + steps if steps is not None else max_steps
+            try:
+                if created:  # A new model_dir: locked once the input and model_fn checked out.
+                    os.makedirs(self._model_dir, exist_ok=True)
+                    stack.enter_context(ModelDirLock(self._model_dir))
+                    if ckpt_lib.listed(self._model_dir):  # Another process got there first.
+                        raise ModelDirInUseError(self._model_dir)
+                if chief:
+                    self._clean_up(damaged)
+                return self._run_training(distributed or dataset, start_step, last_step, hooks, listeners)
+            finally:
+                if created and os.path.isdir(self._model_dir) and not os.listdir(self._model_dir):
+                    os.rmdir(self._model_dir)  # A call that failed before writing leaves no trace.
+
+    def _clean_up(self, damaged: list[str]) -> None:
+        """Before training writes: moves damaged checkpoints aside (so their step numbers are
+        never rewritten while listed) and removes what a killed save left behind."""
+        if damaged:
+            keep = [p for p in ckpt_lib.listed(self._model_dir) if p not in damaged]
+            where = ckpt_lib.quarantine(self._model_dir, damaged, keep)
+            logger.warning("Moved damaged checkpoint(s) %s to %s; training resumes from %s.", damaged, where, keep[-1])
+        for path in ckpt_lib.leftovers(self._model_dir):
+            logger.info("Removing %s, left by a save that did not complete.", path)
+            if os.path.isdir(path):
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                os.remove(path)
 
     def _train_datasets(self, input_fn):
         """(dataset, distributed dataset or None). Under a multi-replica strategy input_fn is
@@ -378,6 +415,13 @@ class Estimator:
         if int(self._agree_on_stop(tf.constant(int(context.stop_requested)))) and not context.stop_requested:
             logger.info("Another task of the cluster stopped training at step %d.", context.global_step)
             context.request_stop()
+
+    def _non_finite_variable(self) -> str | None:
+        """The first checkpointed floating-point variable holding NaN or Inf, or None."""
+        for key, variable in sorted(self._store.checkpointed().items()):
+            if variable.dtype.is_floating and not bool(tf.reduce_all(tf.math.is_finite(variable))):
+                return key
+        return None
 
     def _make_stop_agreement(self):
         strategy = self._strategy
@@ -604,14 +648,22 @@ class Estimator:
         Raises:
             ValueError: if model_dir has no checkpoint (except for `model_to_estimator`
                 estimators, which then export the Keras model's weights), the receiver
-                function or what it returns is invalid, export_outputs are invalid, or assets_extra names a
-                missing file.
+                function or what it returns is invalid, export_outputs are invalid, assets_extra names a
+                missing file, or the checkpoint holds NaN or Inf.
             CheckpointNotFoundError: if checkpoint_path holds no checkpoint.
             InputError: if the receiver's features differ from the ones the model was
                 trained with.
+            CheckpointDamagedError: if checkpoint_path (or every checkpoint listed) is damaged;
+                a damaged latest one is skipped for the previous one, with a warning.
         """
         from keras_estimator import saved_model
 
+        checkpoint = ckpt_lib.resolve(self._model_dir, checkpoint_path)
+        if checkpoint is not None:
+            bad = ckpt_lib.non_finite(checkpoint)
+            if bad:  # Never serve NaN: tf.estimator exported such weights without a word.
+                raise ValueError(f"Checkpoint {checkpoint} holds NaN or Inf in {bad[:5]}: refusing to export it.")
+            checkpoint_path = checkpoint
         return saved_model.export_saved_model(
             self, export_dir_base, serving_input_receiver_fn, assets_extra, as_text, checkpoint_path
         )
@@ -835,6 +887,9 @@ class _Saver:
                 self._directory = tempfile.mkdtemp(prefix=f"keras_estimator_{est.config.task_type}_")
             checkpoint = ckpt_lib.make(est._global_step, est._store.checkpointed())
             self._manager = ckpt_lib.make_manager(checkpoint, self._directory, est.config)
+        bad = est._non_finite_variable()
+        if bad is not None:  # The update of this step overflowed: never checkpoint it.
+            raise NanLossDuringTrainingError(step=step, loss=None, variable=bad)
         for listener in self._listeners:
             listener.before_save(step)
         path = self._manager.save(checkpoint_number=step)
