@@ -308,3 +308,26 @@ def test_warm_start_loads_matching_weights_into_an_empty_model_dir(tmp_path):
     # Once model_dir has a checkpoint, training resumes from it, not from the warm start.
     target.train(input_fn(), steps=1)
     assert target.get_variable_value("global_step") == 2
+
+
+def test_an_update_that_makes_a_weight_inf_is_never_checkpointed(tmp_path):
+    """The loss of the step is finite (computed before its update), but the update overflows: the
+    save at that step is refused, naming the variable (tf.estimator 2.15 checkpointed it)."""
+    def model_fn(features, labels, mode):
+        layer = keras.layers.Dense(1, name="dense")
+        logits = layer(features["x"])[:, 0]
+        loss = tf.reduce_mean(tf.square(logits - labels))
+        step = ke.get_global_step()
+        update = ke.minimize(loss, keras.optimizers.SGD(0.01))
+        with tf.control_dependencies([update]):
+            overflow = tf.cond(step == 5, lambda: layer.kernel.assign(layer.kernel * np.inf),
+                               lambda: tf.identity(layer.kernel))
+        return ke.EstimatorSpec(mode, loss=loss, train_op=tf.group(update, overflow))
+
+    config = ke.RunConfig(save_checkpoints_steps=2, log_step_count_steps=None, save_summary_steps=None)
+    est = ke.Estimator(model_fn, str(tmp_path), config)
+    with pytest.raises(ke.NanLossDuringTrainingError, match=r"Variable dense/kernel holds NaN or Inf after global step 6") as info:
+        est.train(input_fn(), steps=10)
+    assert info.value.step == 6 and info.value.variable == "dense/kernel" and info.value.loss is None
+    assert est.latest_checkpoint().endswith("model.ckpt-4")
+    assert not (tmp_path / "model.ckpt-6.index").exists()
