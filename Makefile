@@ -5,7 +5,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: test test-deep demo bench venv clean
+.PHONY: test test-deep test-faults demo bench venv clean
 
 venv: $(STAMP)
 
@@ -25,6 +25,11 @@ demo: $(STAMP)
 # The property suite with the deep hypothesis profile: at least 500 examples per property.
 test-deep: $(STAMP)
 	HYPOTHESIS_PROFILE=deep TF_CPP_MIN_LOG_LEVEL=2 $(PY) -m pytest tests/properties $(PYTEST_ARGS)
+
+# The fault-injection suite in full: at least 50 SIGKILLs of training, export,
+# train_and_evaluate and sweep processes (make test runs a quick subset). FAULT_SEED=N varies them.
+test-faults: $(STAMP)
+	FAULTS=full TF_CPP_MIN_LOG_LEVEL=2 $(PY) -m pytest tests/faults $(PYTEST_ARGS)
 
 # Benchmarks measure speed (never timed tests): one table, written to bench/RESULTS.md.
 bench: $(STAMP)
