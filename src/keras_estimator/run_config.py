@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 from typing import Any, Mapping
 
 from keras_estimator import cluster as cluster_lib
@@ -46,7 +47,8 @@ class RunConfig:
     `keras_estimator.cluster`); a malformed TF_CONFIG raises `ValueError`.
 
     Raises:
-        ValueError: for a negative or zero count where a positive one is needed, for both
+        ValueError: for a model_dir that is an existing file or lies below one, for a negative
+            or zero count where a positive one is needed, for both
             `save_checkpoints_steps` and `save_checkpoints_secs`, or an unknown field in
             `replace`.
     """
@@ -87,6 +89,7 @@ class RunConfig:
             save_checkpoints_secs = _DEFAULT_SAVE_CHECKPOINTS_SECS
         if model_dir is not None:
             model_dir = str(model_dir)
+            _check_model_dir(model_dir)
         _check_int("tf_random_seed", tf_random_seed, minimum=0, optional=True)
         _check_int("save_summary_steps", save_summary_steps, minimum=0, optional=True)
         _check_int("save_checkpoints_steps", save_checkpoints_steps, minimum=1, optional=True)
@@ -159,6 +162,26 @@ class RunConfig:
             values["save_checkpoints_steps"] = None
         values.update(kwargs)
         return RunConfig(**values)
+
+
+def _check_model_dir(model_dir: str) -> None:
+    """Refuses a local model_dir that can never be a directory: an existing file, or a path
+    below a file (which fails even for root, when writes would otherwise be allowed). Raised
+    when the config (or the Estimator) is made, not at the first save after training.
+    Whether the directory is writable is not checked: evaluating and predicting may read a
+    read-only model_dir."""
+    if "://" in model_dir:  # gs://, hdfs://, ...: TensorFlow's file systems.
+        return
+    path = os.path.abspath(model_dir)
+    if os.path.exists(path):
+        if not os.path.isdir(path):
+            raise ValueError(f"model_dir {model_dir!r} exists and is not a directory.")
+        return
+    parent = os.path.dirname(path)
+    while not os.path.exists(parent) and os.path.dirname(parent) != parent:
+        parent = os.path.dirname(parent)
+    if os.path.exists(parent) and not os.path.isdir(parent):
+        raise ValueError(f"model_dir {model_dir!r} cannot be created: {parent!r} is a file, not a directory.")
 
 
 def _check_int(name: str, value: Any, minimum: int, optional: bool = False) -> None:
