@@ -104,49 +104,58 @@ def _entries(spec: Any) -> dict | None:
     }
 
 
-def check_signature(expected: dict, features: Any, labels: Any, mode: str) -> None:
+def check_signature(expected: dict, features: Any, labels: Any, mode: str, given_by: str = "input_fn") -> None:
     """Compares an input with the one the model was trained with.
+
+    Args:
+        given_by: What produced the input, for the message: "input_fn", or
+            "serving_input_receiver_fn" for the features of an export.
 
     Raises:
         InputError: naming the missing or unexpected key, or the key whose dtype or rank differs.
     """
     given = signature_of(features, labels)
-    _compare(expected["features"], given["features"], "features", mode)
+    _compare(expected["features"], given["features"], "features", mode, given_by)
     if mode != ModeKeys.PREDICT and expected.get("labels") is not None and given["labels"] is not None:
-        _compare(expected["labels"], given["labels"], "labels", mode)
+        _compare(expected["labels"], given["labels"], "labels", mode, given_by)
 
 
-def _compare(expected: dict, given: dict, what: str, mode: str) -> None:
+def _compare(expected: dict, given: dict, what: str, mode: str, given_by: str = "input_fn") -> None:
+    # "features in mode 'train' ...", or "serving_input_receiver_fn's features ..." for an export.
+    by_input_fn = given_by == "input_fn"
+    owner = "" if by_input_fn else f"{given_by}'s "
+    in_mode = f" in mode {mode!r}" if by_input_fn else ""
+    subject = f"{owner}{what}{in_mode}"
     single_e, single_g = list(expected) == [""], list(given) == [""]
     if single_e != single_g:
         shape = lambda single: "a single tensor" if single else "a dict"
         raise InputError(
-            f"{what} in mode {mode!r} are {shape(single_g)}, but the model was trained with "
+            f"{subject} are {shape(single_g)}, but the model was trained with "
             f"{shape(single_e)} ({sorted(expected)})."
         )
     missing = sorted(set(expected) - set(given))
     if missing:
         raise InputError(
-            f"{what} in mode {mode!r} are missing key(s) {missing}: the model was trained with "
-            f"{sorted(expected)}, input_fn gave {sorted(given)}."
+            f"{subject} are missing key(s) {missing}: the model was trained with "
+            f"{sorted(expected)}, {given_by} gave {sorted(given)}."
         )
     unexpected = sorted(set(given) - set(expected))
     if unexpected:
         raise InputError(
-            f"{what} in mode {mode!r} have unexpected key(s) {unexpected}: the model was trained "
-            f"with {sorted(expected)}. Remove them in input_fn."
+            f"{subject} have unexpected key(s) {unexpected}: the model was trained "
+            f"with {sorted(expected)}. Remove them in {given_by}."
         )
     for key, e in expected.items():
         g = given[key]
-        label = f"{what}[{key!r}]" if key else what
+        label = f"{owner}{what}[{key!r}]" if key else f"{owner}{what}"
         if e.get("dtype") and g.get("dtype") and e["dtype"] != g["dtype"]:
             raise InputError(
-                f"{label} has dtype {g['dtype']} in mode {mode!r}, but the model was trained with "
+                f"{label} has dtype {g['dtype']}{in_mode}, but the model was trained with "
                 f"{e['dtype']}."
             )
         if e.get("rank") is not None and g.get("rank") is not None and e["rank"] != g["rank"]:
             raise InputError(
-                f"{label} has rank {g['rank']} in mode {mode!r}, but the model was trained with "
+                f"{label} has rank {g['rank']}{in_mode}, but the model was trained with "
                 f"rank {e['rank']}."
             )
 

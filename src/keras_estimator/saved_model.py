@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping
 import tensorflow as tf
 
 from keras_estimator import checkpoints as ckpt_lib
+from keras_estimator import inputs as inputs_lib
 from keras_estimator.export.export_output import ExportOutput, PredictOutput
 from keras_estimator.export.serving_input import ServingInputReceiver
 from keras_estimator.mode_keys import ModeKeys
@@ -50,9 +51,16 @@ def export_saved_model(
     if checkpoint is None and not estimator._exports_initial_weights:
         raise ValueError(f"Couldn't find trained model at {estimator.model_dir}: train before exporting.")
 
-    # 1. What features does the receiver produce? (Builds and restores the PREDICT variables.)
+    # 1. What features does the receiver produce? They must be those the model was trained with
+    # (checked here to name the receiver, and before anything is written). Then the PREDICT
+    # variables are built and restored.
     receiver = _trace_receiver(serving_input_receiver_fn)
     features_spec = tf.nest.map_structure(tf.type_spec_from_value, receiver.features)
+    trained_with = getattr(estimator, "_signature", None) or inputs_lib.load_signature(estimator.model_dir)
+    if trained_with is not None:
+        inputs_lib.check_signature(
+            trained_with, features_spec, None, ModeKeys.PREDICT, given_by="serving_input_receiver_fn"
+        )
     estimator._prepare_specs(ModeKeys.PREDICT, features_spec, None, checkpoint)
 
     # 2. The serving graph: receiver, then model_fn; pruned to one function per signature.
