@@ -156,9 +156,33 @@ def _named_signature(graph, inputs: dict, outputs: dict):
 
     @tf.function(input_signature=[specs], autograph=False)
     def signature(receiver_tensors):
-        return pruned(*[receiver_tensors[k] for k in keys])
+        return pruned(*[_checked_request(k, receiver_tensors[k], specs[k].shape) for k in keys])
 
     return signature.get_concrete_function()
+
+
+def _checked_request(name: str, tensor: tf.Tensor, shape: tf.TensorShape) -> tf.Tensor:
+    """A serving request's input, checked against the signature's shape when the request runs.
+
+    A loaded signature checks a request's dtype, not its shape, and TensorFlow's graph optimizer
+    trusts the declared shape, so a request of another rank used to run on and fail deep inside
+    the model ("In[0] is not a matrix") or, for a `[batch]` string input, silently return one
+    row per string of a `[2, 2]` request. Now it fails at once, naming the input: `EnsureShape`
+    checks the actual shape. A `[batch]` input also takes a scalar, as a batch of one (as
+    before), and a `[batch, 1]` tensor; a tensor with more than one value per example is
+    refused.
+    """
+    if shape.rank == 1 and shape[0] is None:
+        # tf.rank/tf.size(tf.shape(...)) would be folded to the declared rank: compare values.
+        rows = tf.concat([tf.shape(tensor), [1]], 0)[0]
+        check = tf.debugging.Assert(
+            tf.equal(tf.size(tensor), rows),
+            [f"Serving input {name} must hold one value per example (shape [batch]); got shape",
+             tf.shape(tensor)],
+        )
+        with tf.control_dependencies([check]):
+            return tf.identity(tensor)
+    return tf.ensure_shape(tensor, shape)  # "Shape of tensor <name> [2,4,1] is not compatible ..."
 
 
 def _call_receiver(fn: Callable) -> ServingInputReceiver:
