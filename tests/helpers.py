@@ -72,6 +72,25 @@ def dir_state(path) -> dict:
     return state
 
 
+def tree_state(path):
+    """Like dir_state, but also records directories (an empty `eval/` or `export/` counts) and
+    None for a path that does not exist; a regular file gives {"": bytes}."""
+    if not os.path.lexists(path):
+        return None
+    if not os.path.isdir(path):
+        with open(path, "rb") as f:
+            return {"": f.read()}
+    state = {}
+    for root, dirs, files in os.walk(path):
+        for name in dirs:
+            state[os.path.relpath(os.path.join(root, name), path) + "/"] = None
+        for name in files:
+            full = os.path.join(root, name)
+            with open(full, "rb") as f:
+                state[os.path.relpath(full, path)] = f.read()
+    return state
+
+
 class _KillNearSave(ke.CheckpointSaverListener):
     """SIGKILLs this process `delay_ms` after the save at `step` starts: mid-save or right after."""
 
