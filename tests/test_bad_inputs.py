@@ -216,7 +216,7 @@ def test_errors_inside_model_fn_name_the_feature(new_dir, features, message):
     pytest.param(lambda est: est.evaluate(input_fn(repeat=False), name="../up"), ValueError,
                  r"Evaluation name '../up' must be a simple directory name", id="evaluate-bad-name"),
     pytest.param(lambda est: est.train(input_fn(), steps=1, hooks=[object()]), ValueError,
-                 r"hooks", id="train-hook-not-a-Hook"),
+                 r"hooks must be Hook instances, got object", id="train-hook-not-a-Hook"),
     pytest.param(lambda est: est.predict(input_fn(labels=False), predict_keys=["logits", "prob"]), ValueError,
                  r"unknown key\(s\) \['prob'\]", id="predict_keys-unknown"),
     pytest.param(lambda est: est.evaluate(input_fn(repeat=False), checkpoint_path=est.model_dir + "/model.ckpt-99"),
