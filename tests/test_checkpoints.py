@@ -133,9 +133,25 @@ def test_export_refuses_a_checkpoint_holding_nan(tmp_path):
     est.train(input_fn(), steps=2)
     kernel = est._store.get("dense/kernel")
     kernel.assign(tf.fill(kernel.shape, np.nan))
-    ckpt_lib.make_manager(ckpt_lib.make(est._global_step, est._store.checkpointed()), str(model_dir),
-                          est.config).save(checkpoint_number=3)
+    ckpt_lib.save(ckpt_lib.make(est._global_step, est._store.checkpointed()), str(model_dir), 3, est.config)
     receiver = ke.export.build_raw_serving_input_receiver_fn({"x": tf.TensorSpec([None, 4], tf.float32)})
     with pytest.raises(ValueError, match=r"model.ckpt-3 holds NaN or Inf in \['dense/kernel'\]: refusing"):
         estimator(model_dir).export_saved_model(str(tmp_path / "export"), receiver)
     assert not (tmp_path / "export").exists()
+
+
+def test_retention_lists_only_complete_checkpoints_and_keeps_tensorflows_format(tmp_path):
+    """keep_checkpoint_max as tf.estimator: the newest N listed, older files deleted after the
+    state no longer lists them; any TF tool reads the state file."""
+    est = estimator(tmp_path, save_checkpoints_steps=2, keep_checkpoint_max=3)
+    est.train(input_fn(), steps=10)
+    est.train(input_fn(), steps=2)  # Retention spans calls.
+    state = tf.train.get_checkpoint_state(str(tmp_path))
+    assert [os.path.basename(p) for p in state.all_model_checkpoint_paths] == [
+        "model.ckpt-8", "model.ckpt-10", "model.ckpt-12"]
+    assert tf.train.latest_checkpoint(str(tmp_path)).endswith("model.ckpt-12")
+    assert len(state.all_model_checkpoint_timestamps) == 3
+    on_disk = sorted(n for n in os.listdir(tmp_path) if n.endswith(".index"))
+    assert on_disk == ["model.ckpt-10.index", "model.ckpt-12.index", "model.ckpt-8.index"]
+    # The state file names checkpoints relative to model_dir, so the directory can be moved.
+    assert "model_checkpoint_path: \"model.ckpt-12\"" in (tmp_path / "checkpoint").read_text()

@@ -1,12 +1,18 @@
-"""Checkpoints in model_dir: standard TF checkpoints and `checkpoint` state file, written by
-`tf.train.CheckpointManager` (which writes the state file atomically after the data, so a
-crash mid-save leaves the previous checkpoint listed and readable)."""
+"""Checkpoints in model_dir: standard TF checkpoints `model.ckpt-N` and TF's `checkpoint` state
+file, in the format `tf.train.CheckpointManager` writes, with its retention rules
+(`keep_checkpoint_max`, `keep_checkpoint_every_n_hours`).
+
+`save` orders the writes so that a crash at any moment leaves the state listing only complete
+checkpoints: data, then the state file (written atomically), and only then the deletion of
+checkpoints dropped from it. (CheckpointManager lists the new checkpoint, deletes the oldest,
+then lists again, so a kill in between leaves a listed checkpoint whose files are gone.)"""
 
 from __future__ import annotations
 
 import logging
 import os
 import re
+import time
 
 import numpy as np
 import tensorflow as tf
@@ -105,14 +111,41 @@ def make(global_step: tf.Variable, variables: dict[str, tf.Variable]) -> tf.trai
     return tf.train.Checkpoint(global_step=global_step, variables=dict(variables))
 
 
-def make_manager(checkpoint: tf.train.Checkpoint, model_dir: str, config) -> tf.train.CheckpointManager:
-    return tf.train.CheckpointManager(
-        checkpoint,
-        directory=model_dir,
-        max_to_keep=config.keep_checkpoint_max or None,
-        keep_checkpoint_every_n_hours=config.keep_checkpoint_every_n_hours,
-        checkpoint_name=CHECKPOINT_NAME,
+def save(checkpoint: tf.train.Checkpoint, model_dir: str, step: int, config) -> str:
+    """Writes `model_dir/model.ckpt-<step>`, lists it in the state file and applies retention
+    (the newest `config.keep_checkpoint_max` stay listed; a dropped one is kept unlisted if
+    `keep_checkpoint_every_n_hours` passed since the last one kept so). Returns its prefix."""
+    path = checkpoint.write(os.path.join(model_dir, f"{CHECKPOINT_NAME}-{step}"))
+    now = time.time()
+    state = tf.train.get_checkpoint_state(model_dir)
+    entries: list[tuple[str, float]] = []
+    last_preserved = now
+    if state is not None and state.model_checkpoint_path:
+        stamps = list(state.all_model_checkpoint_timestamps)
+        paths = list(state.all_model_checkpoint_paths)
+        if len(stamps) != len(paths):
+            stamps = [now] * len(paths)
+        entries = [(os.path.basename(p), t) for p, t in zip(paths, stamps)]
+        last_preserved = state.last_preserved_timestamp or now
+    name = os.path.basename(path)
+    entries = [e for e in entries if e[0] != name] + [(name, now)]
+    dropped = []
+    keep, hours = config.keep_checkpoint_max, config.keep_checkpoint_every_n_hours
+    while keep and len(entries) > keep:
+        oldest, stamp = entries.pop(0)
+        if hours and stamp - hours * 3600.0 >= last_preserved:
+            last_preserved = stamp  # Kept on disk, no longer listed (as CheckpointManager does).
+            continue
+        dropped.append(os.path.join(model_dir, oldest))
+    tf.compat.v1.train.update_checkpoint_state(  # Atomic: written to a temp file, renamed.
+        model_dir, name, all_model_checkpoint_paths=[e[0] for e in entries],
+        all_model_checkpoint_timestamps=[e[1] for e in entries], last_preserved_timestamp=last_preserved,
     )
+    for old in dropped:  # Unlisted first, deleted second: a kill here leaves unlisted files only.
+        for file in [old + ".index", *data_files(old)]:
+            if tf.io.gfile.exists(file):
+                tf.io.gfile.remove(file)
+    return path
 
 
 def _unescape(local_name: str) -> str:

@@ -864,7 +864,7 @@ class _Saver:
         self._listeners = listeners
         self._last_step = start_step if estimator.latest_checkpoint() else -1
         self._last_time = time.time()
-        self._manager = None
+        self._checkpoint = None
         self._directory = estimator.model_dir if estimator.config.is_chief else None
 
     def due(self, step: int) -> bool:
@@ -878,21 +878,20 @@ class _Saver:
         if step <= self._last_step:
             return False
         est = self._est
-        if self._manager is None:
+        bad = est._non_finite_variable()
+        if bad is not None:  # The update of this step overflowed: never checkpoint it.
+            raise NanLossDuringTrainingError(step=step, loss=None, variable=bad)
+        if self._checkpoint is None:
             pending = est._pending_signature
             if est._signature is None and pending is not None and self._directory is not None:
                 inputs.save_signature(est.model_dir, pending)
                 est._signature = pending
             if self._directory is None:
                 self._directory = tempfile.mkdtemp(prefix=f"keras_estimator_{est.config.task_type}_")
-            checkpoint = ckpt_lib.make(est._global_step, est._store.checkpointed())
-            self._manager = ckpt_lib.make_manager(checkpoint, self._directory, est.config)
-        bad = est._non_finite_variable()
-        if bad is not None:  # The update of this step overflowed: never checkpoint it.
-            raise NanLossDuringTrainingError(step=step, loss=None, variable=bad)
+            self._checkpoint = ckpt_lib.make(est._global_step, est._store.checkpointed())
         for listener in self._listeners:
             listener.before_save(step)
-        path = self._manager.save(checkpoint_number=step)
+        path = ckpt_lib.save(self._checkpoint, self._directory, step, est.config)
         # Other tasks of a cluster save into their own temporary directory: not worth a line.
         logger.log(logging.INFO if est.config.is_chief else logging.DEBUG, "Saving checkpoints for %d into %s.", step, path)
         self._last_step, self._last_time = step, time.time()
