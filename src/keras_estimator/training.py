@@ -14,7 +14,7 @@ import tensorflow as tf
 
 from keras_estimator import checkpoints as ckpt_lib
 from keras_estimator import cluster as cluster_lib
-from keras_estimator.errors import CheckpointNotFoundError, ClusterTaskFailedError
+from keras_estimator.errors import CheckpointDamagedError, CheckpointNotFoundError, ClusterTaskFailedError
 from keras_estimator.estimator import Estimator, _check_positive
 from keras_estimator.exporters import Exporter
 from keras_estimator.hooks import CheckpointSaverListener, Hook, check_hooks
@@ -254,10 +254,10 @@ class _ContinuousEvaluator:
     def _evaluate(self, path: str, step: int, final: bool) -> bool:
         try:
             self._runner.evaluate_and_export(path, step, final)
-        except (tf.errors.NotFoundError, CheckpointNotFoundError):
-            if tf.io.gfile.exists(path + ".index"):
+        except (tf.errors.NotFoundError, CheckpointNotFoundError, CheckpointDamagedError):
+            if path in ckpt_lib.listed(self._est.model_dir):
                 raise
-            # The chief's CheckpointManager deleted it (keep_checkpoint_max) before it was read.
+            # The chief's retention (keep_checkpoint_max) deleted it before it was read.
             logger.warning("Evaluator: checkpoint %s was deleted before it could be evaluated.", path)
             return False
         return True
