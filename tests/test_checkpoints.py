@@ -155,3 +155,11 @@ def test_retention_lists_only_complete_checkpoints_and_keeps_tensorflows_format(
     assert on_disk == ["model.ckpt-10.index", "model.ckpt-12.index", "model.ckpt-8.index"]
     # The state file names checkpoints relative to model_dir, so the directory can be moved.
     assert "model_checkpoint_path: \"model.ckpt-12\"" in (tmp_path / "checkpoint").read_text()
+
+
+def test_a_relative_model_dir_resumes(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    estimator("runs/model", save_checkpoints_steps=2).train(input_fn(), steps=4)
+    estimator("runs/model", save_checkpoints_steps=2).train(input_fn(), steps=2)
+    assert ckpt_lib.listed("runs/model")[-1] == os.path.join("runs/model", "model.ckpt-6")
+    assert 'model_checkpoint_path: "model.ckpt-6"' in (tmp_path / "runs/model/checkpoint").read_text()

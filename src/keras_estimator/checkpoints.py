@@ -137,10 +137,7 @@ def save(checkpoint: tf.train.Checkpoint, model_dir: str, step: int, config) -> 
             last_preserved = stamp  # Kept on disk, no longer listed (as CheckpointManager does).
             continue
         dropped.append(os.path.join(model_dir, oldest))
-    tf.compat.v1.train.update_checkpoint_state(  # Atomic: written to a temp file, renamed.
-        model_dir, name, all_model_checkpoint_paths=[e[0] for e in entries],
-        all_model_checkpoint_timestamps=[e[1] for e in entries], last_preserved_timestamp=last_preserved,
-    )
+    _write_state(model_dir, [e[0] for e in entries], [e[1] for e in entries], last_preserved)
     for old in dropped:  # Unlisted first, deleted second: a kill here leaves unlisted files only.
         for file in [old + ".index", *data_files(old)]:
             if tf.io.gfile.exists(file):
@@ -252,16 +249,25 @@ def quarantine(model_dir: str, damaged: list[str], keep: list[str]) -> str:
         for name in [path + ".index", *data_files(path)]:
             if tf.io.gfile.exists(name):
                 os.replace(name, os.path.join(target, os.path.basename(name)))
-    # As CheckpointManager writes it: paths relative to model_dir, timestamps kept.
     state = tf.train.get_checkpoint_state(model_dir)
     stamps = dict(zip(state.all_model_checkpoint_paths, state.all_model_checkpoint_timestamps))
-    tf.compat.v1.train.update_checkpoint_state(
-        model_dir, os.path.basename(keep[-1]),
-        all_model_checkpoint_paths=[os.path.basename(p) for p in keep],
-        all_model_checkpoint_timestamps=[stamps[p] for p in keep] if len(stamps) == len(state.all_model_checkpoint_paths) else None,
-        last_preserved_timestamp=state.last_preserved_timestamp,
-    )
+    _write_state(model_dir, keep, [stamps.get(p, time.time()) for p in keep], state.last_preserved_timestamp)
     return target
+
+
+def _write_state(model_dir: str, paths: list[str], timestamps: list[float], last_preserved: float) -> None:
+    """Writes the `checkpoint` state file listing `paths` (the latest last) exactly as
+    CheckpointManager does, with the function it uses: atomically (a temporary file renamed),
+    paths relative to model_dir (so the directory can be moved)."""
+    from tensorflow.python.checkpoint import checkpoint_management  # No public equivalent.
+
+    directory = os.path.abspath(model_dir)
+    absolute = [os.path.join(directory, os.path.basename(p)) for p in paths]
+    checkpoint_management.update_checkpoint_state_internal(
+        save_dir=directory, model_checkpoint_path=absolute[-1], all_model_checkpoint_paths=absolute,
+        save_relative_paths=True, all_model_checkpoint_timestamps=timestamps,
+        last_preserved_timestamp=last_preserved,
+    )
 
 
 def leftovers(model_dir: str) -> list[str]:
