@@ -93,13 +93,9 @@ def _call(est, method, fn):
     pytest.param("evaluate", _batches({"x": X[:, :, None]}, Y), ke.InputError,
                  r"features\['x'\] has rank 3 .* trained with rank 2", id="features-wrong-rank"),
     # The signature records ranks, not sizes: model_fn builds a [5, 8] kernel, and restoring the
-    # [4, 8] one fails naming the variable (dense/kernel) and both shapes, but not the feature.
+    # [4, 8] one fails naming the variable (dense/kernel), both shapes and the features.
     pytest.param("evaluate", _batches({"x": np.zeros((8, 5), np.float32)}, Y), ValueError,
-                 r"dense/kernel.*features \{'x': float32\[None, 5\]\}", id="features-wrong-size",
-                 marks=pytest.mark.xfail(strict=True, reason=(
-                     "needs estimator.py change: Estimator._prepare_specs must run self._restore(mode, "
-                     "checkpoint) inside _trace_errors(mode, features_spec, labels_spec), so that a "
-                     "variable shape mismatch caused by a feature's size names the features"))),
+                 r"(?s)dense/kernel.*features \{'x': float32\[None, 5\]\}", id="features-wrong-size"),
     pytest.param("train", _batches({"x": X}, Y.astype(np.int64)), ke.InputError,
                  r"labels has dtype int64 .* trained with float32", id="labels-wrong-dtype"),
     pytest.param("train", _batches(X, Y), ke.InputError,

@@ -686,7 +686,8 @@ class Estimator:
             self._pending_signature = inputs.signature_of(features_spec, labels_spec)
         with self._strategy.scope():
             self._build(mode, features_spec, labels_spec)
-            self._restore(mode, checkpoint)
+            with _trace_errors(mode, features_spec, labels_spec):  # A feature of another size.
+                self._restore(mode, checkpoint)
         return features_spec
 
     def _build(self, mode: str, features_spec, labels_spec) -> None:
