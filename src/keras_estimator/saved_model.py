@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import shutil
+import socket
 import time
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
@@ -95,7 +97,9 @@ def export_saved_model(
     # exporter's garbage collection freed an older name.
     newest = max((int(n) for n in os.listdir(base) if n.isdigit()), default=0)
     timestamp = max(int(time.time()), newest + 1)
-    temp = os.path.join(base, f"{TEMP_PREFIX}{timestamp}")
+    # The temporary name says which process writes it, so a later export can tell a killed
+    # export's leftover from another process's export in progress.
+    temp = os.path.join(base, f"{TEMP_PREFIX}{timestamp}-{socket.gethostname()}-{os.getpid()}")
     final = os.path.join(base, str(timestamp))
     try:
         tf.saved_model.save(module, temp, signatures=signatures)
@@ -111,7 +115,29 @@ def export_saved_model(
         shutil.rmtree(temp, ignore_errors=True)
         raise
     logger.info("SavedModel written to %s from %s.", final, checkpoint)
+    remove_abandoned_temps(base)
     return final.encode()
+
+
+def remove_abandoned_temps(base: str) -> None:
+    """Removes the temporary directories of exports whose process (on this host) is gone:
+    what an export killed midway leaves behind."""
+    host = socket.gethostname()
+    for name in os.listdir(base):
+        match = re.fullmatch(rf"{TEMP_PREFIX}\d+-(.+)-(\d+)", name)
+        if match and match.group(1) == host and not _process_alive(int(match.group(2))):
+            logger.info("Removing %s, left by an export that did not complete.", os.path.join(base, name))
+            shutil.rmtree(os.path.join(base, name), ignore_errors=True)
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # Another user's live process.
+        return True
+    return True
 
 
 def signature_outputs(spec) -> dict[str, dict[str, tf.Tensor]]:

@@ -27,6 +27,8 @@ def pytest_terminal_summary(terminalreporter):
     lost: list[int] = []
     clean = True
     for scenario, r in REPORT.items():
+        if scenario.startswith("_"):
+            continue
         kills += r["kills"]
         resumed += r["resumed"]
         lost += r["lost"]

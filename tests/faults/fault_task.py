@@ -101,7 +101,8 @@ def export(directory: str, args: list[str]) -> None:
         est.train(input_fn(), steps=CHECKPOINT_EVERY)
     delay = float(args[args.index("--kill-in-export") + 1]) / 1000.0 if "--kill-in-export" in args else None
     say("START 0")
-    for i in range(10**6):
+    count = int(args[args.index("--exports") + 1]) if "--exports" in args else 10**6
+    for i in range(count):
         if delay is not None and i == 1:  # The first export warmed up tracing; kill inside the second.
             kill_me_in(delay)
         path = est.export_saved_model(os.path.join(directory, "exports"), RECEIVER)

@@ -115,6 +115,7 @@ def run_with_kills(scenario, directory, model_dir, report, export_bases=(), best
     rng = random.Random(f"{SEED}-{scenario}")
     n = kills(scenario)
     lost, resumed, pending = [], 0, []  # pending: kills whose resumption is not seen yet.
+    report.setdefault("_temps", {})[scenario] = 0  # Kills that cut an export short.
     previous = 0
     for _ in range(n):
         args, kill_after = kill_moment(rng, scenario, previous)
@@ -133,8 +134,8 @@ def run_with_kills(scenario, directory, model_dir, report, export_bases=(), best
             lost.append(max(0, reached - step))
             assert lost[-1] <= CHECKPOINT_EVERY, f"killed at step {reached}, latest checkpoint {step}"
             previous = step
-        for base in export_bases:
-            check_exports(base, best=base == best_base)
+        temps = sum(check_exports(base, best=base == best_base) for base in export_bases)
+        report["_temps"][scenario] += temps > 0
     return lost, resumed, pending, previous
 
 
@@ -157,11 +158,12 @@ def test_training_killed_at_random_moments_resumes_every_time(tmp_path, fault_re
 def test_export_killed_at_random_moments_leaves_only_complete_versions(tmp_path, fault_report):
     exports = tmp_path / "exports"
     _, _, pending, _ = run_with_kills("export", tmp_path, None, fault_report, export_bases=[str(exports)])
-    run = Run("export", tmp_path).finish(kill_after=8)  # Exports again (then killed, as it never ends).
+    run = final_run("export", tmp_path, "--exports", 2)
     assert run.last("EXPORTED"), run.stderr()
-    assert check_exports(str(exports)) <= 1  # At most the temp dir of the export this kill cut short.
-    fault_report["export"] = {"kills": len(pending), "resumed": len(pending), "lost": [],
-                              "exports_clean": True, "note": f"{len(os.listdir(exports))} versions"}
+    assert check_exports(str(exports)) == 0  # The killed exports' temporary directories are gone.
+    fault_report["export"] = {"kills": len(pending), "resumed": len(pending), "lost": [], "exports_clean": True,
+                              "note": f"{fault_report['_temps']['export']} kills cut an export short; "
+                                      "its temporary directory was removed by the next export"}
 
 
 def test_train_and_evaluate_with_exporters_killed_at_random_moments(tmp_path, fault_report):
@@ -173,8 +175,9 @@ def test_train_and_evaluate_with_exporters_killed_at_random_moments(tmp_path, fa
     assert int(run.last("START")) == latest
     temp_left = [check_exports(base, best=base == bases[1]) for base in bases]
     assert temp_left == [0, 0], "a killed export's temporary directory outlived the next export"
-    fault_report["train_and_evaluate"] = {"kills": len(lost), "resumed": resumed + len(pending), "lost": lost,
-                                          "exports_clean": True}
+    fault_report["train_and_evaluate"] = {
+        "kills": len(lost), "resumed": resumed + len(pending), "lost": lost, "exports_clean": True,
+        "note": f"{fault_report['_temps']['train_and_evaluate']} kills cut an export short, cleaned up"}
 
 
 @pytest.mark.skipif(kills("sweep") == 0, reason="sweep kills run in make test-faults only")
