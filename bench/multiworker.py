@@ -11,12 +11,12 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 
 import common
+from keras_estimator.cluster import local_cluster
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BATCH = 64
@@ -41,16 +41,6 @@ def measure(model_dir: str, steps: int) -> dict:
     replicas = strategy.num_replicas_in_sync if strategy else 1
     return {"steps_per_s": steps / seconds, "examples_per_s": steps * BATCH * replicas / seconds,
             "replicas": replicas, "width": width}
-
-
-def _free_ports(n: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(n)]
-    for s in sockets:
-        s.bind(("localhost", 0))
-    ports = [s.getsockname()[1] for s in sockets]
-    for s in sockets:
-        s.close()
-    return ports
 
 
 def _launch(model_dir: str, steps: int, tf_config: str | None) -> subprocess.Popen:
@@ -79,8 +69,7 @@ def one_process(steps: int) -> dict:
 
 def two_workers(steps: int) -> dict:
     model_dir = tempfile.mkdtemp(prefix="bench_cluster_")  # Shared by both tasks, as on a cluster.
-    chief, worker = _free_ports(2)
-    cluster = {"chief": [f"localhost:{chief}"], "worker": [f"localhost:{worker}"]}
+    cluster = local_cluster(workers=1)
     tasks = [_launch(model_dir, steps, json.dumps({"cluster": cluster, "task": {"type": t, "index": 0}}))
              for t in ("chief", "worker")]
     try:

@@ -80,3 +80,16 @@ def test_strategies_are_checked():
         RunConfig(train_distribute="mirrored")
     with pytest.raises(ValueError, match="eval_distribute must be a tf.distribute.Strategy"):
         RunConfig(eval_distribute=object())
+
+
+def test_local_cluster_gives_distinct_loopback_ports_that_task_info_accepts():
+    from keras_estimator.cluster import local_cluster
+
+    cluster = local_cluster(workers=2, evaluator=True)
+    addresses = [a for tasks in cluster.values() for a in tasks]
+    assert sorted(cluster) == ["chief", "evaluator", "worker"] and len(set(addresses)) == 4
+    assert all(a.startswith("localhost:") for a in addresses)
+    assert task_info(tf_config("worker", 1, cluster)).num_worker_replicas == 3
+    assert list(local_cluster(0)) == ["chief"]
+    with pytest.raises(ValueError, match="workers must be an integer >= 0"):
+        local_cluster(-1)

@@ -3,33 +3,21 @@ loopback ports, one process each, killed if they overrun the timeout."""
 
 import json
 import os
-import socket
 import subprocess
 import sys
 
 import pytest
 import tensorflow as tf
 
+from keras_estimator.cluster import local_cluster
+
 SCRIPT = os.path.join(os.path.dirname(__file__), "multiworker_script.py")
 TIMEOUT = 180
 
 
-def free_ports(n):
-    sockets = [socket.socket() for _ in range(n)]
-    for s in sockets:
-        s.bind(("localhost", 0))
-    ports = [s.getsockname()[1] for s in sockets]
-    for s in sockets:
-        s.close()
-    return ports
-
-
 def run_cluster(model_dir, max_steps, mode="train", evaluator=False):
     """Runs the tasks to their end; returns their JSON reports (chief, worker[, evaluator])."""
-    chief, worker, evaluator_port = free_ports(3)
-    cluster = {"chief": [f"localhost:{chief}"], "worker": [f"localhost:{worker}"]}
-    if evaluator:
-        cluster["evaluator"] = [f"localhost:{evaluator_port}"]
+    cluster = local_cluster(workers=1, evaluator=evaluator)
     tasks = []
     for task_type in ("chief", "worker") + (("evaluator",) if evaluator else ()):
         env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3",
@@ -69,8 +57,7 @@ def test_a_killed_worker_makes_the_chief_fail_clearly(tmp_path):
     """tf.estimator 2.15's chief waited for ever; here it fails within the timeout, saying why."""
     import time
 
-    chief_port, worker_port = free_ports(2)
-    cluster = {"chief": [f"localhost:{chief_port}"], "worker": [f"localhost:{worker_port}"]}
+    cluster = local_cluster(workers=1)
     model_dir = tmp_path / "model"
     tasks = {}
     for task_type in ("chief", "worker"):

@@ -16,33 +16,14 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import threading
 import time
 
+from keras_estimator.cluster import local_cluster
+
 TASK = os.path.join(os.path.dirname(os.path.abspath(__file__)), "task.py")
-
-
-def free_ports(n: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(n)]
-    for s in sockets:
-        s.bind(("localhost", 0))
-    ports = [s.getsockname()[1] for s in sockets]
-    for s in sockets:
-        s.close()
-    return ports
-
-
-def cluster_spec(workers: int, evaluator: bool) -> dict[str, list[str]]:
-    ports = iter(free_ports(1 + workers + int(evaluator)))
-    cluster = {"chief": [f"localhost:{next(ports)}"]}
-    if workers:
-        cluster["worker"] = [f"localhost:{next(ports)}" for _ in range(workers)]
-    if evaluator:
-        cluster["evaluator"] = [f"localhost:{next(ports)}"]  # MultiWorkerMirroredStrategy needs it listed.
-    return cluster
 
 
 # TensorFlow's C++ log lines ("I0000 00:00:... port.cc:153] oneDNN ...") at start-up: noise
@@ -59,7 +40,7 @@ def _relay(name: str, stream, lines: list[str], verbose: bool) -> None:
 
 def run(workers: int, evaluator: bool, model_dir: str, task_args: list[str], timeout: float,
         verbose: bool = False) -> int:
-    cluster = cluster_spec(workers, evaluator)
+    cluster = local_cluster(workers, evaluator)  # The evaluator listed: MultiWorkerMirroredStrategy needs it.
     tasks = {}
     for task_type, addresses in cluster.items():
         for index in range(len(addresses)):

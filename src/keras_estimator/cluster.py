@@ -138,3 +138,30 @@ def _cluster(cluster: Any) -> dict[str, tuple[str, ...]]:
             raise ValueError(f"TF_CONFIG cluster may list one evaluator, got {addresses!r}.")
         checked[task_type] = tuple(addresses)
     return checked
+
+
+def local_cluster(workers: int = 1, evaluator: bool = False) -> dict[str, list[str]]:
+    """A TF_CONFIG `cluster` for tasks on this machine: a chief, `workers` workers and
+    optionally an evaluator, each on a free loopback port (for examples, tests, benchmarks).
+
+    Raises:
+        ValueError: for a negative number of workers.
+    """
+    import socket
+
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 0:
+        raise ValueError(f"workers must be an integer >= 0, got {workers!r}.")
+    sockets = [socket.socket() for _ in range(1 + workers + int(evaluator))]
+    try:
+        for s in sockets:  # All bound at once, so the ports differ.
+            s.bind(("localhost", 0))
+        addresses = iter(f"localhost:{s.getsockname()[1]}" for s in sockets)
+        cluster = {CHIEF: [next(addresses)]}
+        if workers:
+            cluster[WORKER] = [next(addresses) for _ in range(workers)]
+        if evaluator:
+            cluster[EVALUATOR] = [next(addresses)]
+        return cluster
+    finally:
+        for s in sockets:
+            s.close()
