@@ -14,7 +14,6 @@ import os
 import re
 import time
 
-import numpy as np
 import tensorflow as tf
 
 from keras_estimator.errors import CheckpointDamagedError, CheckpointNotFoundError
@@ -221,17 +220,6 @@ def damage(path: str) -> str | None:
             missing = "missing" if not data_files(path) else "damaged"
             return f"its data file {files} is {missing} ({_first_line(e)})"
     return None
-
-
-def non_finite(path: str) -> list[str]:
-    """Names (`dense/kernel`) of floating-point variables holding NaN or Inf in the checkpoint."""
-    reader = tf.train.load_checkpoint(path)
-    bad = []
-    for name, key in variable_names(path).items():
-        value = reader.get_tensor(key)
-        if getattr(value, "dtype", None) is not None and value.dtype.kind in "fc" and not np.all(np.isfinite(value)):
-            bad.append(name)
-    return sorted(bad)
 
 
 def _first_line(error: Exception) -> str:

@@ -103,13 +103,11 @@ class Estimator:
         if model_dir is None:
             model_dir = tempfile.mkdtemp(prefix="keras_estimator_")
             logger.warning("Using temporary folder as model directory: %s", model_dir)
-        if os.path.exists(model_dir) and not os.path.isdir(model_dir):
-            raise ValueError(f"model_dir {model_dir!r} exists and is not a directory.")
         if isinstance(warm_start_from, (str, os.PathLike)):
             warm_start_from = WarmStartSettings(warm_start_from)
         self._model_fn = model_fn
         self._model_dir = model_dir
-        self._config = config.replace(model_dir=model_dir)
+        self._config = config.replace(model_dir=model_dir)  # Also checks model_dir can be a directory.
         self._params = copy.deepcopy(params) if params is not None else {}
         self._warm_start = warm_start_from
         self._exports_initial_weights = False  # model_to_estimator: initial weights are Keras's.
@@ -416,12 +414,10 @@ class Estimator:
             logger.info("Another task of the cluster stopped training at step %d.", context.global_step)
             context.request_stop()
 
-    def _non_finite_variable(self) -> str | None:
-        """The first checkpointed floating-point variable holding NaN or Inf, or None."""
-        for key, variable in sorted(self._store.checkpointed().items()):
-            if variable.dtype.is_floating and not bool(tf.reduce_all(tf.math.is_finite(variable))):
-                return key
-        return None
+    def _non_finite_variables(self) -> list[str]:
+        """The checkpointed floating-point variables holding NaN or Inf, by name."""
+        return [key for key, variable in sorted(self._store.checkpointed().items())
+                if variable.dtype.is_floating and not bool(tf.reduce_all(tf.math.is_finite(variable)))]
 
     def _make_stop_agreement(self):
         strategy = self._strategy
@@ -658,12 +654,6 @@ class Estimator:
         """
         from keras_estimator import saved_model
 
-        checkpoint = ckpt_lib.resolve(self._model_dir, checkpoint_path)
-        if checkpoint is not None:
-            bad = ckpt_lib.non_finite(checkpoint)
-            if bad:  # Never serve NaN: tf.estimator exported such weights without a word.
-                raise ValueError(f"Checkpoint {checkpoint} holds NaN or Inf in {bad[:5]}: refusing to export it.")
-            checkpoint_path = checkpoint
         return saved_model.export_saved_model(
             self, export_dir_base, serving_input_receiver_fn, assets_extra, as_text, checkpoint_path
         )
@@ -879,9 +869,9 @@ class _Saver:
         if step <= self._last_step:
             return False
         est = self._est
-        bad = est._non_finite_variable()
-        if bad is not None:  # The update of this step overflowed: never checkpoint it.
-            raise NanLossDuringTrainingError(step=step, loss=None, variable=bad)
+        bad = est._non_finite_variables()
+        if bad:  # The update of this step overflowed: never checkpoint it.
+            raise NanLossDuringTrainingError(step=step, loss=None, variable=bad[0])
         if self._checkpoint is None:
             pending = est._pending_signature
             if est._signature is None and pending is not None and self._directory is not None:

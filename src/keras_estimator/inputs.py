@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from typing import Any, Callable, Mapping
 
 import tensorflow as tf
 
 from keras_estimator import fn_args
 from keras_estimator.errors import InputError, MissingFeatureError
+from keras_estimator.files import write_text_atomically
 from keras_estimator.mode_keys import ModeKeys
 
 SIGNATURE_FILE = "input_signature.json"
@@ -170,16 +170,7 @@ def load_signature(model_dir: str) -> dict | None:
 
 def save_signature(model_dir: str, signature: dict) -> None:
     """Writes atomically (temporary file, then rename): a crash leaves the old file or none."""
-    os.makedirs(model_dir, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=model_dir)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(signature, f, indent=1, sort_keys=True)
-        os.replace(tmp, os.path.join(model_dir, SIGNATURE_FILE))
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+    write_text_atomically(os.path.join(model_dir, SIGNATURE_FILE), json.dumps(signature, indent=1, sort_keys=True))
 
 
 class FeatureDict(dict):

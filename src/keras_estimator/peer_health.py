@@ -77,27 +77,30 @@ def reachable(address: str) -> bool:
         return False
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether process `pid` exists on this host."""
     try:
         os.kill(pid, 0)
-        return True
-    except OSError:
+    except ProcessLookupError:
         return False
+    except PermissionError:  # Another user's live process.
+        return True
+    return True
 
 
 def watch(parent: int, peers: dict[str, str], message: str) -> None:
     failures = dict.fromkeys(peers, 0)
-    while _alive(parent):
+    while process_alive(parent):
         time.sleep(INTERVAL_SECS)
         for task, address in peers.items():
             failures[task] = 0 if reachable(address) else failures[task] + 1
-            if failures[task] >= FAILURES and _alive(parent):
+            if failures[task] >= FAILURES and process_alive(parent):
                 print(f"keras_estimator: error: {message.replace('{task}', task)}", file=sys.stderr, flush=True)
                 os.kill(parent, signal.SIGTERM)
                 deadline = time.monotonic() + KILL_AFTER_SECS
-                while _alive(parent) and time.monotonic() < deadline:
+                while process_alive(parent) and time.monotonic() < deadline:
                     time.sleep(0.1)
-                if _alive(parent):
+                if process_alive(parent):
                     os.kill(parent, signal.SIGKILL)
                 return
 

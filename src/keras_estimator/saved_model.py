@@ -22,6 +22,7 @@ from keras_estimator import inputs as inputs_lib
 from keras_estimator.export.export_output import ExportOutput, PredictOutput
 from keras_estimator.export.serving_input import ServingInputReceiver
 from keras_estimator.mode_keys import ModeKeys
+from keras_estimator.peer_health import process_alive
 
 if TYPE_CHECKING:
     from keras_estimator.estimator import Estimator
@@ -64,6 +65,10 @@ def export_saved_model(
             trained_with, features_spec, None, ModeKeys.PREDICT, given_by="serving_input_receiver_fn"
         )
     estimator._prepare_specs(ModeKeys.PREDICT, features_spec, None, checkpoint)
+    if checkpoint is not None:
+        bad = estimator._non_finite_variables()  # As restored: never serve NaN (tf.estimator did).
+        if bad:
+            raise ValueError(f"Checkpoint {checkpoint} holds NaN or Inf in {bad[:5]}: refusing to export it.")
 
     # 2. The serving graph: receiver, then model_fn; pruned to one function per signature.
     traced: dict[str, Any] = {}
@@ -125,19 +130,9 @@ def remove_abandoned_temps(base: str) -> None:
     host = socket.gethostname()
     for name in os.listdir(base):
         match = re.fullmatch(rf"{TEMP_PREFIX}\d+-(.+)-(\d+)", name)
-        if match and match.group(1) == host and not _process_alive(int(match.group(2))):
+        if match and match.group(1) == host and not process_alive(int(match.group(2))):
             logger.info("Removing %s, left by an export that did not complete.", os.path.join(base, name))
             shutil.rmtree(os.path.join(base, name), ignore_errors=True)
-
-
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # Another user's live process.
-        return True
-    return True
 
 
 def signature_outputs(spec) -> dict[str, dict[str, tf.Tensor]]:

@@ -17,6 +17,7 @@ from keras_estimator import cluster as cluster_lib
 from keras_estimator.errors import CheckpointDamagedError, CheckpointNotFoundError, ClusterTaskFailedError
 from keras_estimator.estimator import Estimator, _check_positive
 from keras_estimator.exporters import Exporter
+from keras_estimator.files import write_text_atomically
 from keras_estimator.hooks import CheckpointSaverListener, Hook, check_hooks
 from keras_estimator.peer_health import reachable as _reachable
 
@@ -180,20 +181,11 @@ def _train_in_cluster(estimator: Estimator, train_spec: TrainSpec) -> tuple[dict
     estimator.train(train_spec.input_fn, hooks=list(train_spec.hooks), max_steps=train_spec.max_steps)
     result = dict(estimator._train_result or {"global_step": 0, "loss": None})
     if config.is_chief:
-        _write_json_atomically(
+        write_text_atomically(
             os.path.join(estimator.model_dir, TRAINING_END_FILE),
-            {"global_step": result["global_step"], "max_steps": train_spec.max_steps},
+            json.dumps({"global_step": result["global_step"], "max_steps": train_spec.max_steps}),
         )
     return result, []
-
-
-def _write_json_atomically(path: str, value: dict) -> None:
-    temp = f"{path}.tmp-{os.getpid()}"
-    with open(temp, "w") as f:
-        json.dump(value, f)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(temp, path)
 
 
 def _read_training_end(model_dir: str) -> dict | None:

@@ -22,6 +22,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_estimator import checkpoints as ckpt_lib
+from keras_estimator.files import write_text_atomically
 from keras_estimator.keras_bridge import KERAS_MODEL_FILE, model_to_estimator
 from keras_estimator.mode_keys import ModeKeys
 from keras_estimator.numbers import data as numbers_data
@@ -107,12 +108,8 @@ def merge_params(model_dir: str, hparams: Mapping[str, Any], flags: Mapping[str,
 
 
 def write_params(model_dir: str, params: Mapping[str, Any]) -> None:
-    os.makedirs(model_dir, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=model_dir, prefix=".params-")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        json.dump(_jsonable(params), f, indent=2, sort_keys=True)
-        f.write("\n")
-    os.replace(tmp, os.path.join(model_dir, PARAMS_FILE))
+    text = json.dumps(_jsonable(params), indent=2, sort_keys=True) + "\n"
+    write_text_atomically(os.path.join(model_dir, PARAMS_FILE), text)
 
 
 def _jsonable(params: Mapping[str, Any]) -> dict[str, Any]:

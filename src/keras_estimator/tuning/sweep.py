@@ -20,12 +20,12 @@ import logging
 import math
 import os
 import shutil
-import tempfile
 import time
 from typing import Any, Callable
 
 import keras_tuner
 
+from keras_estimator.files import write_text_atomically
 from keras_estimator.keras_bridge import model_to_estimator
 from keras_estimator.mode_keys import ModeKeys
 from keras_estimator.numbers import data, serving_input_receiver_fn
@@ -262,7 +262,7 @@ def run_sweep(
         detail = (failed[0].message or "").strip() if failed else "no trial ran"
         raise RuntimeError(f"Sweep {spec.name!r}: no trial completed. First failure:\n{detail}")
     _write_json(os.path.join(directory, "leaderboard.json"), rows)
-    _write_text(os.path.join(directory, "leaderboard.csv"), _csv(rows))
+    write_text_atomically(os.path.join(directory, "leaderboard.csv"), _csv(rows))
 
     best_trial = tuner.oracle.get_best_trials(1)[0]
     best_params = tuner.hypermodel.params(best_trial.hyperparameters)
@@ -318,16 +318,8 @@ def _csv(rows: list[dict[str, Any]]) -> str:
     return out.getvalue()
 
 
-def _write_text(path: str, text: str) -> None:
-    """Atomic: a crash leaves the previous file or the new one, never half of one."""
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path) or ".", prefix=".tmp-")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.replace(tmp, path)
-
-
 def _write_json(path: str, value: Any) -> None:
-    _write_text(path, json.dumps(value, indent=2, sort_keys=True) + "\n")
+    write_text_atomically(path, json.dumps(value, indent=2, sort_keys=True) + "\n")
 
 
 def _read_json(path: str) -> Any:
