@@ -21,6 +21,8 @@ import subprocess
 import sys
 import time
 
+from keras_estimator.files import process_alive
+
 INTERVAL_SECS = 2.0  # Between probes.
 PROBE_TIMEOUT_SECS = 2.0
 FAILURES = 3  # Refusals in a row before a peer counts as dead.
@@ -75,17 +77,6 @@ def reachable(address: str) -> bool:
             return True
     except OSError:
         return False
-
-
-def process_alive(pid: int) -> bool:
-    """Whether process `pid` exists on this host."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # Another user's live process.
-        return True
-    return True
 
 
 def watch(parent: int, peers: dict[str, str], message: str) -> None:

@@ -22,7 +22,7 @@ from keras_estimator import inputs as inputs_lib
 from keras_estimator.export.export_output import ExportOutput, PredictOutput
 from keras_estimator.export.serving_input import ServingInputReceiver
 from keras_estimator.mode_keys import ModeKeys
-from keras_estimator.peer_health import process_alive
+from keras_estimator.files import process_alive
 
 if TYPE_CHECKING:
     from keras_estimator.estimator import Estimator
