@@ -1,0 +1,39 @@
+"""TensorBoard summaries in model_dir: the training scalars and each evaluation's results."""
+
+from __future__ import annotations
+
+import os
+
+import tensorflow as tf
+
+
+def eval_dir(model_dir: str, name: str | None = None) -> str:
+    """Where `evaluate(name=...)` writes its summaries: `model_dir/eval` or `model_dir/eval_<name>`."""
+    return os.path.join(os.fspath(model_dir), "eval" if name is None else f"eval_{name}")
+
+
+class SummaryWriter:
+    """A TensorBoard writer created on first use, so a call that fails early writes nothing.
+
+    Args:
+        logdir: The event file directory; None writes nothing (a task that is not the chief).
+    """
+
+    def __init__(self, logdir: str | None):
+        self._logdir = logdir
+        self._writer = None
+
+    def scalar(self, name: str, value: float, step: int) -> None:
+        """Writes one scalar at `step`."""
+        if self._logdir is None:
+            return
+        if self._writer is None:
+            self._writer = tf.summary.create_file_writer(self._logdir)
+        with self._writer.as_default():
+            tf.summary.scalar(name, value, step=step)
+
+    def close(self) -> None:
+        """Flushes and closes the event file, if one was opened."""
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
