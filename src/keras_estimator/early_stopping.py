@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import logging
 import math
-import numbers
 import operator
 import os
 import time
@@ -27,9 +26,11 @@ from typing import Any, Callable
 import numpy as np
 import tensorflow as tf
 
+from keras_estimator import summaries
 from keras_estimator.estimator import Estimator
 from keras_estimator.hooks import Hook, RunContext
 from keras_estimator.mode_keys import ModeKeys
+from keras_estimator.validation import check_int, check_number
 
 logger = logging.getLogger("keras_estimator")
 
@@ -99,12 +100,8 @@ class EarlyStoppingHook(Hook):
         stop_reason: What the condition reported when it stopped (None for a plain bool).
     """
 
-    def __init__(
-        self,
-        should_stop_fn: Callable[[], Any],
-        run_every_secs: float | None = 60,
-        run_every_steps: int | None = None,
-    ):
+    def __init__(self, should_stop_fn: Callable[[], Any], run_every_secs: float | None = 60,
+                 run_every_steps: int | None = None):
         if not callable(should_stop_fn):
             raise ValueError(f"should_stop_fn must be callable, got {type(should_stop_fn).__name__}.")
         _check_cadence(run_every_secs, run_every_steps)
@@ -156,12 +153,9 @@ class EarlyStoppingHook(Hook):
         context.request_stop()
 
 
-def make_early_stopping_hook(
-    estimator: Estimator,
-    should_stop_fn: Callable[[], Any],
-    run_every_secs: float | None = 60,
-    run_every_steps: int | None = None,
-) -> EarlyStoppingHook:
+def make_early_stopping_hook(estimator: Estimator, should_stop_fn: Callable[[], Any],
+                             run_every_secs: float | None = 60,
+                             run_every_steps: int | None = None) -> EarlyStoppingHook:
     """A training hook that stops training when `should_stop_fn()` returns True.
 
     Args:
@@ -187,24 +181,17 @@ def make_early_stopping_hook(
     return EarlyStoppingHook(should_stop_fn, run_every_secs, run_every_steps)
 
 
-def stop_if_higher_hook(
-    estimator: Estimator,
-    metric_name: str,
-    threshold: float,
-    eval_dir: str | os.PathLike | None = None,
-    min_steps: int = 0,
-    run_every_secs: float | None = 60,
-    run_every_steps: int | None = None,
-) -> EarlyStoppingHook:
+def stop_if_higher_hook(estimator: Estimator, metric_name: str, threshold: float,
+                        eval_dir: str | os.PathLike | None = None, min_steps: int = 0,
+                        run_every_secs: float | None = 60, run_every_steps: int | None = None) -> EarlyStoppingHook:
     """Stops training once an evaluation at step >= min_steps has `metric_name` > threshold.
 
     Args:
         estimator: The `Estimator` being trained; its eval directory is the default eval_dir.
         metric_name: An evaluation result to watch: "loss" or an `eval_metric_ops` name.
         threshold: The value the metric must exceed.
-        eval_dir: Directory of the evaluation summaries (default `estimator.eval_dir()` if
-            the Estimator has one, else `model_dir/eval`; pass `model_dir/eval_<name>` for
-            `EvalSpec(name=...)`).
+        eval_dir: Directory of the evaluation summaries (default `model_dir/eval`; pass
+            `model_dir/eval_<name>` for `EvalSpec(name=...)`).
         min_steps: Evaluations at global steps below this are ignored, so no stop is
             requested before it.
         run_every_secs, run_every_steps: How often to read the results, as for
@@ -219,36 +206,25 @@ def stop_if_higher_hook(
             if an evaluation at step >= min_steps lacks metric_name (the message lists the
             metrics it has).
     """
-    return _threshold_hook(estimator, metric_name, threshold, operator.gt, "higher",
-                           eval_dir, min_steps, run_every_secs, run_every_steps)
+    condition = _MetricCondition(estimator, metric_name, eval_dir, min_steps)
+    return condition.hook(_crossing(threshold, operator.gt, "higher"), run_every_secs, run_every_steps)
 
 
-def stop_if_lower_hook(
-    estimator: Estimator,
-    metric_name: str,
-    threshold: float,
-    eval_dir: str | os.PathLike | None = None,
-    min_steps: int = 0,
-    run_every_secs: float | None = 60,
-    run_every_steps: int | None = None,
-) -> EarlyStoppingHook:
+def stop_if_lower_hook(estimator: Estimator, metric_name: str, threshold: float,
+                       eval_dir: str | os.PathLike | None = None, min_steps: int = 0,
+                       run_every_secs: float | None = 60, run_every_steps: int | None = None) -> EarlyStoppingHook:
     """Stops training once an evaluation at step >= min_steps has `metric_name` < threshold.
 
     Arguments, return value and errors as for `stop_if_higher_hook`.
     """
-    return _threshold_hook(estimator, metric_name, threshold, operator.lt, "lower",
-                           eval_dir, min_steps, run_every_secs, run_every_steps)
+    condition = _MetricCondition(estimator, metric_name, eval_dir, min_steps)
+    return condition.hook(_crossing(threshold, operator.lt, "lower"), run_every_secs, run_every_steps)
 
 
-def stop_if_no_increase_hook(
-    estimator: Estimator,
-    metric_name: str,
-    max_steps_without_increase: int,
-    eval_dir: str | os.PathLike | None = None,
-    min_steps: int = 0,
-    run_every_secs: float | None = 60,
-    run_every_steps: int | None = None,
-) -> EarlyStoppingHook:
+def stop_if_no_increase_hook(estimator: Estimator, metric_name: str, max_steps_without_increase: int,
+                             eval_dir: str | os.PathLike | None = None, min_steps: int = 0,
+                             run_every_secs: float | None = 60,
+                             run_every_steps: int | None = None) -> EarlyStoppingHook:
     """Stops training when `metric_name` has not increased for max_steps_without_increase steps.
 
     Counted in global steps from the evaluation with the highest value (the earliest, on ties)
@@ -264,62 +240,85 @@ def stop_if_no_increase_hook(
     Raises:
         ValueError: as for `stop_if_higher_hook`, and for max_steps_without_increase <= 0.
     """
-    return _no_improvement_hook(estimator, metric_name, max_steps_without_increase, operator.gt,
-                                "increase", eval_dir, min_steps, run_every_secs, run_every_steps)
+    condition = _MetricCondition(estimator, metric_name, eval_dir, min_steps)
+    rule = _no_improvement(max_steps_without_increase, operator.gt, "increase")
+    return condition.hook(rule, run_every_secs, run_every_steps)
 
 
-def stop_if_no_decrease_hook(
-    estimator: Estimator,
-    metric_name: str,
-    max_steps_without_decrease: int,
-    eval_dir: str | os.PathLike | None = None,
-    min_steps: int = 0,
-    run_every_secs: float | None = 60,
-    run_every_steps: int | None = None,
-) -> EarlyStoppingHook:
+def stop_if_no_decrease_hook(estimator: Estimator, metric_name: str, max_steps_without_decrease: int,
+                             eval_dir: str | os.PathLike | None = None, min_steps: int = 0,
+                             run_every_secs: float | None = 60,
+                             run_every_steps: int | None = None) -> EarlyStoppingHook:
     """Stops training when `metric_name` has not decreased for max_steps_without_decrease steps.
 
-    Counted in global steps from the evaluation with the lowest value (the earliest, on ties)
-    to a later evaluation, among evaluations at steps >= min_steps.
-
-    Args:
-        max_steps_without_decrease: Positive number of global steps.
-        Others: as for `stop_if_higher_hook`.
-
-    Returns:
-        An `EarlyStoppingHook`.
-
-    Raises:
-        ValueError: as for `stop_if_higher_hook`, and for max_steps_without_decrease <= 0.
+    As `stop_if_no_increase_hook`, counted from the evaluation with the lowest value.
     """
-    return _no_improvement_hook(estimator, metric_name, max_steps_without_decrease, operator.lt,
-                                "decrease", eval_dir, min_steps, run_every_secs, run_every_steps)
+    condition = _MetricCondition(estimator, metric_name, eval_dir, min_steps)
+    rule = _no_improvement(max_steps_without_decrease, operator.lt, "decrease")
+    return condition.hook(rule, run_every_secs, run_every_steps)
 
 
-def _threshold_hook(estimator, metric_name, threshold, crosses, word, eval_dir, min_steps,
-                    run_every_secs, run_every_steps) -> EarlyStoppingHook:
-    eval_dir = _check_metric_args(estimator, metric_name, eval_dir, min_steps)
-    if isinstance(threshold, bool) or not isinstance(threshold, numbers.Real) or math.isnan(threshold):
-        raise ValueError(f"threshold must be a number, got {threshold!r}.")
+Rule = Callable[[str, list[tuple[int, float]]], "str | None"]
 
-    def should_stop() -> str | None:
-        for step, value in _metric_values(eval_dir, metric_name, min_steps):
+
+class _MetricCondition:
+    """The should_stop_fn of the `stop_if_*` hooks: reads `metric_name` from the evaluations in
+    eval_dir at steps >= min_steps (checking the arguments the four hooks share) and asks a
+    `Rule`, `rule(metric_name, [(step, value)] by step)`, for a reason to stop (or None)."""
+
+    def __init__(self, estimator, metric_name, eval_dir, min_steps):
+        _check_estimator(estimator)
+        if not isinstance(metric_name, str) or not metric_name:
+            raise ValueError(f"metric_name must be a non-empty string, got {metric_name!r}.")
+        check_int("min_steps", min_steps, 0)
+        if eval_dir is None:
+            eval_dir = summaries.eval_dir(estimator.model_dir)  # tf.estimator's default.
+        elif not isinstance(eval_dir, (str, os.PathLike)):
+            raise ValueError(f"eval_dir must be a path, got {type(eval_dir).__name__}.")
+        self.eval_dir = os.fspath(eval_dir)
+        self.metric_name = metric_name
+        self.min_steps = min_steps
+
+    def values(self) -> list[tuple[int, float]]:
+        """(step, value) of each evaluation at steps >= min_steps, by step."""
+        values = []
+        for step, metrics in read_eval_metrics(self.eval_dir).items():
+            if step < self.min_steps:
+                continue
+            if self.metric_name not in metrics:
+                raise ValueError(
+                    f"Early stopping: metric {self.metric_name!r} is not in the evaluation results at "
+                    f"step {step} in {self.eval_dir}; available metrics: {', '.join(sorted(metrics))}."
+                )
+            values.append((step, metrics[self.metric_name]))
+        return values
+
+    def hook(self, rule: Rule, run_every_secs, run_every_steps) -> EarlyStoppingHook:
+        """An `EarlyStoppingHook` that applies `rule` to the metric at the chosen cadence."""
+        return EarlyStoppingHook(lambda: rule(self.metric_name, self.values()), run_every_secs, run_every_steps)
+
+
+def _crossing(threshold: float, crosses: Callable[[float, float], bool], word: str) -> Rule:
+    """Stop at the first evaluation whose value `crosses` the threshold (is higher / lower)."""
+    check_number("threshold", threshold, minimum=-math.inf, what="a number")
+
+    def rule(metric_name: str, values: list[tuple[int, float]]) -> str | None:
+        for step, value in values:
             if crosses(value, threshold):
                 return (f"eval metric {metric_name!r} = {value:.6g} at step {step} is {word} than "
                         f"the threshold {threshold}")
         return None
 
-    return EarlyStoppingHook(should_stop, run_every_secs, run_every_steps)
+    return rule
 
 
-def _no_improvement_hook(estimator, metric_name, max_steps, better, word, eval_dir, min_steps,
-                         run_every_secs, run_every_steps) -> EarlyStoppingHook:
-    eval_dir = _check_metric_args(estimator, metric_name, eval_dir, min_steps)
-    _check_int(f"max_steps_without_{word}", max_steps, minimum=1)
+def _no_improvement(max_steps: int, better: Callable[[float, float], bool], word: str) -> Rule:
+    """Stop at an evaluation max_steps or more after the best value (the earliest, on ties)."""
+    check_int(f"max_steps_without_{word}", max_steps, 1)
 
-    def should_stop() -> str | None:
+    def rule(metric_name: str, values: list[tuple[int, float]]) -> str | None:
         best = best_step = None
-        for step, value in _metric_values(eval_dir, metric_name, min_steps):
+        for step, value in values:
             # A NaN is never the best value; it only counts as no improvement.
             if not math.isnan(value) and (best is None or better(value, best)):
                 best, best_step = value, step
@@ -329,35 +328,7 @@ def _no_improvement_hook(estimator, metric_name, max_steps, better, word, eval_d
                         f"(max_steps_without_{word}={max_steps})")
         return None
 
-    return EarlyStoppingHook(should_stop, run_every_secs, run_every_steps)
-
-
-def _metric_values(eval_dir: str, metric_name: str, min_steps: int) -> list[tuple[int, float]]:
-    values = []
-    for step, metrics in read_eval_metrics(eval_dir).items():
-        if step < min_steps:
-            continue
-        if metric_name not in metrics:
-            raise ValueError(
-                f"Early stopping: metric {metric_name!r} is not in the evaluation results at "
-                f"step {step} in {eval_dir}; available metrics: {', '.join(sorted(metrics))}."
-            )
-        values.append((step, metrics[metric_name]))
-    return values
-
-
-def _check_metric_args(estimator, metric_name, eval_dir, min_steps) -> str:
-    _check_estimator(estimator)
-    if not isinstance(metric_name, str) or not metric_name:
-        raise ValueError(f"metric_name must be a non-empty string, got {metric_name!r}.")
-    _check_int("min_steps", min_steps, minimum=0)
-    if eval_dir is None:
-        # tf.estimator's default; this Estimator may not define eval_dir().
-        default = getattr(estimator, "eval_dir", None)
-        return os.fspath(default()) if callable(default) else os.path.join(estimator.model_dir, "eval")
-    if not isinstance(eval_dir, (str, os.PathLike)):
-        raise ValueError(f"eval_dir must be a path, got {type(eval_dir).__name__}.")
-    return os.fspath(eval_dir)
+    return rule
 
 
 def _check_estimator(estimator) -> None:
@@ -373,12 +344,6 @@ def _check_cadence(run_every_secs, run_every_steps) -> None:
             "(to use run_every_steps, pass run_every_secs=None)."
         )
     if run_every_steps is not None:
-        _check_int("run_every_steps", run_every_steps, minimum=1)
-    elif (isinstance(run_every_secs, bool) or not isinstance(run_every_secs, numbers.Real)
-          or not 0 < run_every_secs < math.inf):
-        raise ValueError(f"run_every_secs must be a positive number, got {run_every_secs!r}.")
-
-
-def _check_int(name: str, value: Any, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}.")
+        check_int("run_every_steps", run_every_steps, 1)
+    else:
+        check_number("run_every_secs", run_every_secs, strict=True, finite=True, what="a positive number")
