@@ -131,9 +131,9 @@ def test_export_refuses_a_checkpoint_holding_nan(tmp_path):
     model_dir = tmp_path / "model"
     est = estimator(model_dir)
     est.train(input_fn(), steps=2)
-    kernel = est._store.get("dense/kernel")
+    kernel = est._model.store.get("dense/kernel")
     kernel.assign(tf.fill(kernel.shape, np.nan))
-    ckpt_lib.save(ckpt_lib.make(est._global_step, est._store.checkpointed()), str(model_dir), 3, est.config)
+    ckpt_lib.save(ckpt_lib.make(est._model.global_step, est._model.store.checkpointed()), str(model_dir), 3, est.config)
     receiver = ke.export.build_raw_serving_input_receiver_fn({"x": tf.TensorSpec([None, 4], tf.float32)})
     with pytest.raises(ValueError, match=r"model.ckpt-3 holds NaN or Inf in \['dense/kernel'\]: refusing"):
         estimator(model_dir).export_saved_model(str(tmp_path / "export"), receiver)
@@ -163,3 +163,12 @@ def test_a_relative_model_dir_resumes(tmp_path, monkeypatch):
     estimator("runs/model", save_checkpoints_steps=2).train(input_fn(), steps=2)
     assert ckpt_lib.listed("runs/model")[-1] == os.path.join("runs/model", "model.ckpt-6")
     assert 'model_checkpoint_path: "model.ckpt-6"' in (tmp_path / "runs/model/checkpoint").read_text()
+
+
+def test_first_line_is_the_detail_damage_messages_quote():
+    from keras_estimator.errors import first_line
+
+    assert first_line(ValueError("\n  first\nsecond")) == "first"
+    assert first_line(OSError()) == "OSError"
+    assert first_line(KeyError("")) == "''"  # KeyError quotes its argument.
+    assert first_line(tf.errors.NotFoundError(None, None, "no file\ndetail")) == "no file"

@@ -16,7 +16,8 @@ import time
 
 import tensorflow as tf
 
-from keras_estimator.errors import CheckpointDamagedError, CheckpointNotFoundError
+from keras_estimator import _compat
+from keras_estimator.errors import CheckpointDamagedError, CheckpointNotFoundError, first_line
 
 logger = logging.getLogger("keras_estimator")
 
@@ -211,20 +212,15 @@ def damage(path: str) -> str | None:
         reader = tf.train.load_checkpoint(path)
         keys = list(reader.get_variable_to_shape_map())
     except Exception as e:  # noqa: BLE001
-        return f"its index file {index} cannot be read ({_first_line(e)})"
+        return f"its index file {index} cannot be read ({first_line(e)})"
     for key in keys:
         try:
             reader.get_tensor(key)
         except Exception as e:  # noqa: BLE001
             files = ", ".join(data_files(path)) or f"{path}.data-*"
             missing = "missing" if not data_files(path) else "damaged"
-            return f"its data file {files} is {missing} ({_first_line(e)})"
+            return f"its data file {files} is {missing} ({first_line(e)})"
     return None
-
-
-def _first_line(error: Exception) -> str:
-    text = str(getattr(error, "message", None) or error or type(error).__name__).strip()
-    return text.splitlines()[0] if text else type(error).__name__
 
 
 def quarantine(model_dir: str, damaged: list[str], keep: list[str]) -> str:
@@ -247,15 +243,9 @@ def _write_state(model_dir: str, paths: list[str], timestamps: list[float], last
     """Writes the `checkpoint` state file listing `paths` (the latest last) exactly as
     CheckpointManager does, with the function it uses: atomically (a temporary file renamed),
     paths relative to model_dir (so the directory can be moved)."""
-    from tensorflow.python.checkpoint import checkpoint_management  # No public equivalent.
-
     directory = os.path.abspath(model_dir)
     absolute = [os.path.join(directory, os.path.basename(p)) for p in paths]
-    checkpoint_management.update_checkpoint_state_internal(
-        save_dir=directory, model_checkpoint_path=absolute[-1], all_model_checkpoint_paths=absolute,
-        save_relative_paths=True, all_model_checkpoint_timestamps=timestamps,
-        last_preserved_timestamp=last_preserved,
-    )
+    _compat.write_checkpoint_state(directory, absolute[-1], absolute, timestamps, last_preserved)
 
 
 def leftovers(model_dir: str) -> list[str]:

@@ -1,6 +1,15 @@
 """Exceptions raised by the runtime. Each is a subclass of a builtin users already catch."""
 
 
+def first_line(exc: BaseException) -> str:
+    """The first non-empty line of `str(exc)` (stripped), or the exception's type name when its
+    message is empty: a one-line detail for a message that quotes another error."""
+    for line in str(exc).splitlines():
+        if line.strip():
+            return line.strip()
+    return type(exc).__name__
+
+
 class InputError(ValueError):
     """What an `input_fn` returned cannot be used: not a dataset, empty, missing labels,
     or features that differ from the ones the model was trained with."""

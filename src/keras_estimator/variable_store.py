@@ -10,7 +10,6 @@ and processes, which is what makes checkpoints in model_dir resumable.
 
 from __future__ import annotations
 
-import collections
 import contextlib
 import threading
 from typing import Iterator
@@ -19,30 +18,16 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-# Keras keeps auto-naming counters and the name-scope stack in its global state; these are the
-# only two entries the store touches.
-from keras.src.backend.common import global_state
-from keras.src.backend.common.name_scope import current_path
+from keras_estimator import _compat
 
-
-@contextlib.contextmanager
-def fresh_keras_naming() -> Iterator[None]:
-    """Auto-names ("dense", "dense_1", ...) restart for each model_fn call."""
-    saved_uids = global_state.get_global_attribute("object_name_uids")
-    saved_stack = global_state.get_global_attribute("name_scope_stack")
-    global_state.set_global_attribute("object_name_uids", collections.defaultdict(int))
-    global_state.set_global_attribute("name_scope_stack", [])
-    try:
-        yield
-    finally:
-        global_state.set_global_attribute("object_name_uids", saved_uids)
-        global_state.set_global_attribute("name_scope_stack", saved_stack)
+# Auto-names ("dense", "dense_1", ...) restart for each model_fn call (keras_bridge uses it too).
+fresh_keras_naming = _compat.fresh_keras_naming
 
 
 def _created_by_metric() -> bool:
     """Keras metrics create their variables in a name scope whose caller is the metric. Metric
     state is per evaluation, never checkpointed (like tf.estimator's local variables)."""
-    stack = global_state.get_global_attribute("name_scope_stack") or []
+    stack = _compat.keras_name_scope_stack()
     return any(isinstance(getattr(s, "caller", None), keras.metrics.Metric) for s in stack)
 
 
@@ -73,7 +58,7 @@ class VariableStore:
             self._local.call_keys = None
 
     def _creator(self, next_creator, **kwargs):
-        path = current_path()
+        path = _compat.keras_name_scope_path()
         name = (kwargs.get("name") or "Variable").split(":")[0]
         base = f"{path}/{name}" if path else name
         call_keys = self._local.call_keys
@@ -136,7 +121,7 @@ class VariableStore:
 
     def key_of(self, variable) -> str | None:
         """The store name of a tf.Variable or of a Keras Variable wrapping one."""
-        target = getattr(variable, "_value", variable)
+        target = _compat.backing_variable(variable)
         for key, v in self._variables.items():
             if v is target or v is variable:
                 return key

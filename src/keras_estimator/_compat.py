@@ -1,0 +1,140 @@
+"""Every use of a Keras or TensorFlow private API, in one place.
+
+Each function names the versions it was checked against and why no public API does the job;
+tests/test_compat.py pins its behaviour on the installed versions, so a Keras or TensorFlow
+upgrade that breaks one fails there, by name, rather than somewhere deep in training. Imports
+are inside the functions: importing this module costs nothing.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+from typing import Any, Iterator, Sequence
+
+# Keras keeps auto-naming counters and the name-scope stack in its global state; these are the
+# only two entries this package touches.
+_NAME_UIDS = "object_name_uids"
+_NAME_SCOPE_STACK = "name_scope_stack"
+
+
+# -- Keras naming -----------------------------------------------------------------------------
+@contextlib.contextmanager
+def fresh_keras_naming() -> Iterator[None]:
+    """Auto-names ("dense", "dense_1", ...) and the name-scope stack restart inside the block,
+    and are restored after it.
+
+    Seen in Keras 3.15.1 on TensorFlow 2.21.0: the counters live in
+    `keras.src.backend.common.global_state` under "object_name_uids", the scope stack under
+    "name_scope_stack". Keras has no public way to reset auto-naming except
+    `keras.backend.clear_session()`, which also drops every model and layer of the process.
+    Needed so variable names (hence checkpoint keys) are the same in every model_fn call.
+    """
+    from keras.src.backend.common import global_state
+
+    saved_uids = global_state.get_global_attribute(_NAME_UIDS)
+    saved_stack = global_state.get_global_attribute(_NAME_SCOPE_STACK)
+    global_state.set_global_attribute(_NAME_UIDS, collections.defaultdict(int))
+    global_state.set_global_attribute(_NAME_SCOPE_STACK, [])
+    try:
+        yield
+    finally:
+        global_state.set_global_attribute(_NAME_UIDS, saved_uids)
+        global_state.set_global_attribute(_NAME_SCOPE_STACK, saved_stack)
+
+
+def keras_name_scope_stack() -> list:
+    """The open `keras.name_scope`s, outermost first (empty outside any); each entry has `name`
+    and `caller` (the layer, optimizer or metric that opened it, or None).
+
+    Seen in Keras 3.15.1 on TensorFlow 2.21.0: the stack is the "name_scope_stack" entry of
+    `keras.src.backend.common.global_state`; there is no public accessor. Needed to tell a
+    variable a Keras metric creates (never checkpointed) from the model's own.
+    """
+    from keras.src.backend.common import global_state
+
+    return list(global_state.get_global_attribute(_NAME_SCOPE_STACK) or [])
+
+
+def keras_name_scope_path() -> str:
+    """The path of the open `keras.name_scope`s ("" outside any, "dense" or "adam/dense" inside),
+    the prefix Keras gives a variable's `path`.
+
+    Seen in Keras 3.15.1 on TensorFlow 2.21.0: `keras.src.backend.common.name_scope.current_path`;
+    not public. Needed to name the tf.Variables a `tf.variable_creator_scope` sees exactly as
+    Keras names them (the creator gets only the last part of the name).
+    """
+    from keras.src.backend.common.name_scope import current_path
+
+    return current_path()
+
+
+# -- Keras variables and models -------------------------------------------------------------
+def backing_variable(variable: Any) -> Any:
+    """The tf.Variable a Keras Variable wraps on the TensorFlow backend; anything else as is.
+
+    Seen in Keras 3.15.1 on TensorFlow 2.21.0: the private attribute `_value`. The public
+    `keras.Variable.value` returns an autocast tensor under mixed precision, and the scope's
+    value inside a `keras.StatelessScope`, instead of the variable. Needed to find
+    which stored tf.Variable a Keras weight is.
+    """
+    return getattr(variable, "_value", variable)
+
+
+def functional_of(model: Any) -> Any:
+    """The Functional graph of a model: a Sequential's inner Functional, else the model itself.
+
+    Seen in Keras 3.15.1 on TensorFlow 2.21.0: Sequential keeps it in the private `_functional`
+    (None until the Sequential is built). Needed for the input structure and output names of
+    a Sequential, which it does not expose itself.
+    """
+    return getattr(model, "_functional", None) or model
+
+
+def inputs_struct(model: Any) -> Any:
+    """The nested structure of `keras.Input` tensors a functional or Sequential model was built
+    on (a dict, list or single KerasTensor, as given to `keras.Model(inputs=...)`), or None for
+    a model without defined inputs (subclassed, unbuilt Sequential).
+
+    Seen in Keras 3.15.1 on TensorFlow 2.21.0: the private `Functional._inputs_struct`. The public
+    `model.inputs` is always a flat list, which loses whether the model takes a dict, a list or
+    one tensor, and so how features must be handed to it.
+    """
+    return getattr(functional_of(model), "_inputs_struct", None)
+
+
+def unscale_loss_for_distribution(loss: Any) -> Any:
+    """`loss` times the number of replicas in sync of the current `tf.distribute` strategy:
+    undoes the 1/replicas scaling `keras.Model.compute_loss` applies under a strategy.
+
+    Seen in Keras 3.15.1 on TensorFlow 2.21.0: `keras.src.losses.loss.unscale_loss_for_distribution`;
+    not public. Needed because model_fn returns the replica's mean loss and `minimize` does the
+    scaling itself.
+    """
+    from keras.src.losses.loss import unscale_loss_for_distribution as unscale
+
+    return unscale(loss)
+
+
+# -- TensorFlow checkpoints -----------------------------------------------------------------
+def write_checkpoint_state(save_dir: str, model_checkpoint_path: str,
+                           all_model_checkpoint_paths: Sequence[str],
+                           all_model_checkpoint_timestamps: Sequence[float],
+                           last_preserved_timestamp: float) -> None:
+    """Writes the `checkpoint` state file in `save_dir` as `tf.train.CheckpointManager` does:
+    atomically (a temporary file renamed), with paths relative to save_dir.
+
+    Seen in TensorFlow 2.21.0: `tensorflow.python.checkpoint.checkpoint_management.
+    update_checkpoint_state_internal`. The public `tf.compat.v1.train.update_checkpoint_state`
+    always writes absolute paths (a moved model_dir would list checkpoints that are not there);
+    CheckpointManager writes the state only as part of its own save. Needed to order the writes
+    of a save so a crash never lists a deleted checkpoint.
+    """
+    from tensorflow.python.checkpoint import checkpoint_management
+
+    checkpoint_management.update_checkpoint_state_internal(
+        save_dir=save_dir, model_checkpoint_path=model_checkpoint_path,
+        all_model_checkpoint_paths=list(all_model_checkpoint_paths), save_relative_paths=True,
+        all_model_checkpoint_timestamps=list(all_model_checkpoint_timestamps),
+        last_preserved_timestamp=last_preserved_timestamp,
+    )
