@@ -52,7 +52,7 @@ else:
     )
     report["result"] = {k: (None if v is None else float(v)) for k, v in result.items()}
     report["exports"] = [e.decode() if isinstance(e, bytes) else e for e in exports]
-values = {k: v.numpy() for k, v in estimator._store.checkpointed().items() if v.trainable}  # The model's weights.
+values = {k: v.numpy() for k, v in estimator._model.store.checkpointed().items() if v.trainable}  # The model's weights.
 report["digest"] = hashlib.sha256(b"".join(values[k].tobytes() for k in sorted(values))).hexdigest()
-report["step"] = int(estimator._global_step.numpy())
+report["step"] = int(estimator._model.global_step.numpy())
 print(json.dumps(report))

@@ -15,7 +15,9 @@ runs in Python between loops, and a loop always ends at the step a hook asks for
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Iterable
+
+from keras_estimator.validation import check_instances
 
 
 class RunContext:
@@ -35,23 +37,57 @@ class RunContext:
 
     @property
     def stop_requested(self) -> bool:
+        """True once `request_stop` was called."""
         return self._stop
 
 
 class Hook:
-    """Base class for hooks passed to `train`, `evaluate` and `predict`."""
+    """Base class for hooks passed to `train`, `evaluate` and `predict`: override what you need."""
 
     def begin(self, context: RunContext) -> None:
-        pass
+        """Called once, after variables are restored and before the first step."""
 
     def next_step(self, global_step: int) -> int | None:
+        """The next global step after which `after_run` must run; None: after the next loop."""
         return None
 
     def after_run(self, context: RunContext) -> None:
-        pass
+        """Called after each loop of steps (each batch in `predict`)."""
 
     def end(self, context: RunContext) -> None:
-        pass
+        """Called once after the last step (in `train`, before the final checkpoint)."""
+
+
+class HookList:
+    """Fans each event out to a list of hooks, in order (as Keras's CallbackList does).
+
+    Args:
+        hooks: `Hook` instances, or None.
+
+    Raises:
+        ValueError: if an item is not a `Hook`.
+    """
+
+    def __init__(self, hooks: Iterable[Hook] | None = None):
+        self.hooks = check_instances(hooks, Hook, "hooks")
+
+    def begin(self, context: RunContext) -> None:
+        for hook in self.hooks:
+            hook.begin(context)
+
+    def next_step(self, global_step: int) -> int | None:
+        """The earliest step after `global_step` that some hook asks for, or None."""
+        wanted = [int(w) for w in (h.next_step(global_step) for h in self.hooks)
+                  if w is not None and w > global_step]
+        return min(wanted, default=None)
+
+    def after_run(self, context: RunContext) -> None:
+        for hook in self.hooks:
+            hook.after_run(context)
+
+    def end(self, context: RunContext) -> None:
+        for hook in self.hooks:
+            hook.end(context)
 
 
 class StopAtStepHook(Hook):
@@ -85,22 +121,18 @@ class CheckpointSaverListener:
     """Called around each checkpoint `train` saves (tf.estimator's saving_listeners)."""
 
     def begin(self) -> None:
-        pass
+        """Called once when training starts, before any save."""
 
     def before_save(self, global_step: int) -> None:
-        pass
+        """Called before the checkpoint of `global_step` is written."""
 
     def after_save(self, global_step: int, checkpoint_path: str) -> bool | None:
-        """Return True to stop training after this save."""
+        """Called after the checkpoint is written and listed; return True to stop training."""
         return None
 
     def end(self, global_step: int) -> None:
-        pass
+        """Called once after the final checkpoint of the call."""
 
 
-def check_hooks(hooks: Any, cls: type, what: str) -> list:
-    hooks = list(hooks or ())
-    for hook in hooks:
-        if not isinstance(hook, cls):
-            raise ValueError(f"{what} must be {cls.__name__} instances, got {type(hook).__name__}.")
-    return hooks
+# The validation `train_and_evaluate`'s specs use too.
+check_hooks = check_instances

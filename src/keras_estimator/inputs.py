@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import json
-import os
 from typing import Any, Callable, Mapping
 
 import tensorflow as tf
 
 from keras_estimator import fn_args
 from keras_estimator.errors import InputError, MissingFeatureError
-from keras_estimator.files import write_text_atomically
 from keras_estimator.mode_keys import ModeKeys
-
-SIGNATURE_FILE = "input_signature.json"
 
 
 def call_input_fn(
@@ -87,90 +82,6 @@ def describe(spec: Any) -> str:
     if isinstance(spec, Mapping):
         return "{" + ", ".join(f"{k!r}: {one(v)}" for k, v in spec.items()) + "}"
     return one(spec)
-
-
-# -- signatures: what the model was trained with --------------------------------------------
-def signature_of(features: Any, labels: Any) -> dict:
-    return {"features": _entries(features), "labels": _entries(labels)}
-
-
-def _entries(spec: Any) -> dict | None:
-    if spec is None:
-        return None
-    items = spec.items() if isinstance(spec, Mapping) else [("", spec)]
-    return {
-        key: {"dtype": s.dtype.name, "rank": s.shape.rank} if hasattr(s, "dtype") else {}
-        for key, s in items
-    }
-
-
-def check_signature(expected: dict, features: Any, labels: Any, mode: str, given_by: str = "input_fn") -> None:
-    """Compares an input with the one the model was trained with.
-
-    Args:
-        given_by: What produced the input, for the message: "input_fn", or
-            "serving_input_receiver_fn" for the features of an export.
-
-    Raises:
-        InputError: naming the missing or unexpected key, or the key whose dtype or rank differs.
-    """
-    given = signature_of(features, labels)
-    _compare(expected["features"], given["features"], "features", mode, given_by)
-    if mode != ModeKeys.PREDICT and expected.get("labels") is not None and given["labels"] is not None:
-        _compare(expected["labels"], given["labels"], "labels", mode, given_by)
-
-
-def _compare(expected: dict, given: dict, what: str, mode: str, given_by: str = "input_fn") -> None:
-    # "features in mode 'train' ...", or "serving_input_receiver_fn's features ..." for an export.
-    by_input_fn = given_by == "input_fn"
-    owner = "" if by_input_fn else f"{given_by}'s "
-    in_mode = f" in mode {mode!r}" if by_input_fn else ""
-    subject = f"{owner}{what}{in_mode}"
-    single_e, single_g = list(expected) == [""], list(given) == [""]
-    if single_e != single_g:
-        shape = lambda single: "a single tensor" if single else "a dict"
-        raise InputError(
-            f"{subject} are {shape(single_g)}, but the model was trained with "
-            f"{shape(single_e)} ({sorted(expected)})."
-        )
-    missing = sorted(set(expected) - set(given))
-    if missing:
-        raise InputError(
-            f"{subject} are missing key(s) {missing}: the model was trained with "
-            f"{sorted(expected)}, {given_by} gave {sorted(given)}."
-        )
-    unexpected = sorted(set(given) - set(expected))
-    if unexpected:
-        raise InputError(
-            f"{subject} have unexpected key(s) {unexpected}: the model was trained "
-            f"with {sorted(expected)}. Remove them in {given_by}."
-        )
-    for key, e in expected.items():
-        g = given[key]
-        label = f"{owner}{what}[{key!r}]" if key else f"{owner}{what}"
-        if e.get("dtype") and g.get("dtype") and e["dtype"] != g["dtype"]:
-            raise InputError(
-                f"{label} has dtype {g['dtype']}{in_mode}, but the model was trained with "
-                f"{e['dtype']}."
-            )
-        if e.get("rank") is not None and g.get("rank") is not None and e["rank"] != g["rank"]:
-            raise InputError(
-                f"{label} has rank {g['rank']}{in_mode}, but the model was trained with "
-                f"rank {e['rank']}."
-            )
-
-
-def load_signature(model_dir: str) -> dict | None:
-    path = os.path.join(model_dir, SIGNATURE_FILE)
-    if not os.path.exists(path):
-        return None
-    with open(path, encoding="utf-8") as f:
-        return json.load(f)
-
-
-def save_signature(model_dir: str, signature: dict) -> None:
-    """Writes atomically (temporary file, then rename): a crash leaves the old file or none."""
-    write_text_atomically(os.path.join(model_dir, SIGNATURE_FILE), json.dumps(signature, indent=1, sort_keys=True))
 
 
 class FeatureDict(dict):

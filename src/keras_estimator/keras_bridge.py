@@ -10,7 +10,6 @@ from __future__ import annotations
 import copy
 import logging
 import os
-import tempfile
 import warnings
 from typing import Any, Mapping
 
@@ -23,6 +22,7 @@ from keras_estimator import checkpoints as ckpt_lib
 from keras_estimator import context as context_lib
 from keras_estimator.errors import InputError, MissingFeatureError
 from keras_estimator.estimator import Estimator
+from keras_estimator.files import write_atomically
 from keras_estimator.mode_keys import ModeKeys
 from keras_estimator.optimization import minimize
 from keras_estimator.run_config import RunConfig
@@ -88,8 +88,6 @@ def model_to_estimator(
         )
     bridge = _KerasModelFn(keras_model, custom_objects)
     estimator = Estimator(bridge, model_dir=model_dir, config=config)
-    # Its initial weights are the Keras model's, so exporting before training is meaningful.
-    estimator._exports_initial_weights = True
     if estimator.latest_checkpoint() is None and estimator.config.is_chief:  # Only the chief writes.
         _save_keras_model(keras_model, os.path.join(estimator.model_dir, KERAS_MODEL_FILE))
     return estimator
@@ -175,20 +173,14 @@ def _portable_compile_config(model: keras.Model) -> dict:
 
 def _save_keras_model(model: keras.Model, path: str) -> None:
     """Atomic: a temporary file renamed over the target."""
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".keras", dir=os.path.dirname(path))
-    os.close(fd)
-    try:
-        model.save(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+    write_atomically(path, model.save, suffix=".keras")
 
 
 class _KerasModelFn:
     """The model_fn of a converted Keras model (a callable object, named for error messages)."""
+
+    # Its initial weights are the Keras model's, so exporting before training is meaningful.
+    exports_initial_weights = True
 
     def __init__(self, keras_model: keras.Model, custom_objects):
         self.__name__ = f"model_to_estimator({keras_model.name})"

@@ -1,4 +1,4 @@
-"""Writing SavedModels that TensorFlow Serving loads: `Estimator.export_saved_model`.
+"""Writing SavedModels that TensorFlow Serving loads, from a `Model` (`Estimator.export_saved_model`).
 
 The serving graph is model_fn in PREDICT mode fed by a serving input receiver. Receivers create
 their inputs with `tf.compat.v1.placeholder` (as in tf.estimator), so the graph is traced with
@@ -13,19 +13,16 @@ import re
 import shutil
 import socket
 import time
-from typing import TYPE_CHECKING, Any, Callable, Mapping
+from typing import Any, Callable, Mapping
 
 import tensorflow as tf
 
 from keras_estimator import checkpoints as ckpt_lib
-from keras_estimator import inputs as inputs_lib
 from keras_estimator.export.export_output import ExportOutput, PredictOutput
 from keras_estimator.export.serving_input import ServingInputReceiver
 from keras_estimator.mode_keys import ModeKeys
-from keras_estimator.files import process_alive
-
-if TYPE_CHECKING:
-    from keras_estimator.estimator import Estimator
+from keras_estimator.files import fsync_tree, process_alive
+from keras_estimator.model import Model, trace_errors
 
 logger = logging.getLogger("keras_estimator")
 
@@ -34,7 +31,7 @@ TEMP_PREFIX = "temp-"
 
 
 def export_saved_model(
-    estimator: "Estimator",
+    model: Model,
     export_dir_base: str | os.PathLike,
     serving_input_receiver_fn: Callable[[], ServingInputReceiver],
     assets_extra: Mapping[str, str] | None = None,
@@ -42,61 +39,72 @@ def export_saved_model(
     checkpoint_path: str | None = None,
 ) -> bytes:
     """See `Estimator.export_saved_model`."""
-    from keras_estimator.estimator import _trace_errors  # The estimator imports this module.
-
     if not callable(serving_input_receiver_fn):
         raise ValueError(
             f"serving_input_receiver_fn must be a function returning a ServingInputReceiver, got "
             f"{type(serving_input_receiver_fn).__name__}."
         )
     assets_extra = _check_assets_extra(assets_extra)
-    checkpoint = ckpt_lib.resolve(estimator.model_dir, checkpoint_path)
-    if checkpoint is None and not estimator._exports_initial_weights:
-        raise ValueError(f"Couldn't find trained model at {estimator.model_dir}: train before exporting.")
+    model_dir = model.config.model_dir
+    checkpoint = ckpt_lib.resolve(model_dir, checkpoint_path)
+    if checkpoint is None and not model.exports_initial_weights:
+        raise ValueError(f"Couldn't find trained model at {model_dir}: train before exporting.")
+    features_spec = _prepare(model, serving_input_receiver_fn, checkpoint)
+    signatures = _signatures(model, serving_input_receiver_fn, features_spec)
+    module = _module_to_save(model, signatures, serving_input_receiver_fn)
+    final = _publish(os.fspath(export_dir_base), module, signatures, as_text, assets_extra)
+    logger.info("SavedModel written to %s from %s.", final, checkpoint)
+    return final.encode()
 
-    # 1. What features does the receiver produce? They must be those the model was trained with
-    # (checked here to name the receiver, and before anything is written). Then the PREDICT
-    # variables are built and restored.
-    receiver = _trace_receiver(serving_input_receiver_fn)
+
+def _prepare(model: Model, receiver_fn: Callable, checkpoint: str | None) -> Any:
+    """The receiver's features must be those the model was trained with (checked before
+    anything is written, naming the receiver); then the PREDICT variables are built and
+    restored, and refused if they hold NaN or Inf (never serve NaN, as tf.estimator)."""
+    receiver = _trace_receiver(receiver_fn)
     features_spec = tf.nest.map_structure(tf.type_spec_from_value, receiver.features)
-    trained_with = getattr(estimator, "_signature", None) or inputs_lib.load_signature(estimator.model_dir)
-    if trained_with is not None:
-        inputs_lib.check_signature(
-            trained_with, features_spec, None, ModeKeys.PREDICT, given_by="serving_input_receiver_fn"
-        )
-    estimator._prepare_specs(ModeKeys.PREDICT, features_spec, None, checkpoint)
+    model.signature.check_receiver(features_spec)
+    model.prepare(ModeKeys.PREDICT, features_spec, None, checkpoint)
     if checkpoint is not None:
-        bad = estimator._non_finite_variables()  # As restored: never serve NaN (tf.estimator did).
+        bad = model.non_finite_variables()
         if bad:
             raise ValueError(f"Checkpoint {checkpoint} holds NaN or Inf in {bad[:5]}: refusing to export it.")
+    return features_spec
 
-    # 2. The serving graph: receiver, then model_fn; pruned to one function per signature.
+
+def _signatures(model: Model, receiver_fn: Callable, features_spec: Any) -> dict[str, Any]:
+    """The serving graph (receiver, then model_fn), pruned to one function per signature."""
     traced: dict[str, Any] = {}
 
     def serving_graph():
-        receiver = _call_receiver(serving_input_receiver_fn)
-        spec = estimator._call_model_fn(receiver.features, None, ModeKeys.PREDICT)
+        receiver = _call_receiver(receiver_fn)
+        spec = model.call(receiver.features, None, ModeKeys.PREDICT)
         traced["inputs"] = receiver.receiver_tensors
         traced["outputs"] = signature_outputs(spec)
 
-    with _trace_errors(ModeKeys.PREDICT, features_spec, None):
+    with trace_errors(ModeKeys.PREDICT, features_spec, None):
         graph = tf.compat.v1.wrap_function(serving_graph, signature=[])
-    signatures = {
+    return {
         name: _named_signature(graph, traced["inputs"], outputs)
         for name, outputs in traced["outputs"].items()
     }
 
-    # 3. Only what the signatures use is saved: model variables, not optimizer slots.
+
+def _module_to_save(model: Model, signatures: dict[str, Any], receiver_fn: Callable) -> tf.Module:
+    """Only what the signatures use is saved: model variables, not optimizer slots."""
     captured = {id(t) for fn in signatures.values() for t in fn.captured_inputs}
     module = tf.Module()
     module.model_variables = {  # Saved under their checkpoint names.
-        key: v for key, v in estimator._store.checkpointed().items() if id(v.handle) in captured
+        key: v for key, v in model.store.checkpointed().items() if id(v.handle) in captured
     }
-    if isinstance(serving_input_receiver_fn, tf.Module):  # Tracks its tables and assets.
-        module.receiver = serving_input_receiver_fn
+    if isinstance(receiver_fn, tf.Module):  # Tracks its tables and assets.
+        module.receiver = receiver_fn
+    return module
 
-    # 4. Written under a temporary name, renamed when complete: Serving never sees a partial one.
-    base = os.fspath(export_dir_base)
+
+def _publish(base: str, module: tf.Module, signatures: dict[str, Any], as_text: bool,
+             assets_extra: dict[str, str]) -> str:
+    """Written under a temporary name, renamed when complete: Serving never sees a partial one."""
     os.makedirs(base, exist_ok=True)
     # Later exports always sort after earlier ones, also within one second and after an
     # exporter's garbage collection freed an older name.
@@ -114,14 +122,13 @@ def export_saved_model(
             target = os.path.join(temp, "assets.extra", dest)
             os.makedirs(os.path.dirname(target), exist_ok=True)
             shutil.copyfile(source, target)
-        _fsync_tree(temp)
+        fsync_tree(temp)
         os.rename(temp, final)
     except BaseException:
         shutil.rmtree(temp, ignore_errors=True)
         raise
-    logger.info("SavedModel written to %s from %s.", final, checkpoint)
     remove_abandoned_temps(base)
-    return final.encode()
+    return final
 
 
 def remove_abandoned_temps(base: str) -> None:
@@ -249,17 +256,6 @@ def _to_text(export_dir: str) -> None:
     with open(os.path.join(export_dir, "saved_model.pbtxt"), "w", encoding="utf-8") as f:
         f.write(text_format.MessageToString(proto))
     os.remove(binary)
-
-
-def _fsync_tree(root: str) -> None:
-    """Flushes every file to disk before the rename publishes the directory."""
-    for directory, _, files in os.walk(root):
-        for name in files:
-            fd = os.open(os.path.join(directory, name), os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
 
 
 def is_export_dir(path: str) -> bool:

@@ -15,9 +15,10 @@ import tensorflow as tf
 from keras_estimator import checkpoints as ckpt_lib
 from keras_estimator import cluster as cluster_lib
 from keras_estimator.errors import CheckpointDamagedError, CheckpointNotFoundError, ClusterTaskFailedError
-from keras_estimator.estimator import Estimator, _check_positive
+from keras_estimator.estimator import Estimator
 from keras_estimator.exporters import Exporter
-from keras_estimator.files import write_text_atomically
+from keras_estimator.files import read_json, write_json_atomically
+from keras_estimator.validation import check_steps
 from keras_estimator.hooks import CheckpointSaverListener, Hook, check_hooks
 from keras_estimator.peer_health import reachable as _reachable
 
@@ -41,7 +42,7 @@ class TrainSpec(
     def __new__(cls, input_fn: Callable, max_steps: int | None = None, hooks: Iterable[Hook] = ()):
         if not callable(input_fn):
             raise ValueError(f"TrainSpec input_fn must be callable, got {type(input_fn).__name__}.")
-        _check_positive("max_steps", max_steps)
+        check_steps("max_steps", max_steps)
         return super().__new__(cls, input_fn, max_steps, tuple(check_hooks(list(hooks), Hook, "TrainSpec hooks")))
 
 
@@ -77,7 +78,7 @@ class EvalSpec(
                 start_delay_secs: float = 120, throttle_secs: float = 600):
         if not callable(input_fn):
             raise ValueError(f"EvalSpec input_fn must be callable, got {type(input_fn).__name__}.")
-        _check_positive("steps", steps)
+        check_steps("steps", steps)
         for what, value in (("start_delay_secs", start_delay_secs), ("throttle_secs", throttle_secs)):
             if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
                 raise ValueError(f"EvalSpec {what} must be a number >= 0, got {value!r}.")
@@ -179,19 +180,18 @@ def _train_in_cluster(estimator: Estimator, train_spec: TrainSpec) -> tuple[dict
             "'evaluator' task to evaluate checkpoints and run the exporters."
         )
     estimator.train(train_spec.input_fn, hooks=list(train_spec.hooks), max_steps=train_spec.max_steps)
-    result = dict(estimator._train_result or {"global_step": 0, "loss": None})
+    result = estimator.last_train_result or {"global_step": 0, "loss": None}
     if config.is_chief:
-        write_text_atomically(
+        write_json_atomically(
             os.path.join(estimator.model_dir, TRAINING_END_FILE),
-            json.dumps({"global_step": result["global_step"], "max_steps": train_spec.max_steps}),
+            {"global_step": result["global_step"], "max_steps": train_spec.max_steps}, indent=None,
         )
     return result, []
 
 
 def _read_training_end(model_dir: str) -> dict | None:
     try:
-        with open(os.path.join(model_dir, TRAINING_END_FILE)) as f:
-            value = json.load(f)
+        value = read_json(os.path.join(model_dir, TRAINING_END_FILE))
     except (OSError, ValueError):
         return None
     return value if isinstance(value, dict) else None
@@ -213,7 +213,7 @@ class _ContinuousEvaluator:
         self._est = estimator
         self._max_steps = train_spec.max_steps
         self._spec = eval_spec
-        self._chief = estimator.config._task.chief_address
+        self._chief = estimator.config.chief_address
         if self._chief is None:
             raise ValueError(
                 "The evaluator task needs TF_CONFIG's cluster, with its chief: it evaluates the chief's "

@@ -1,0 +1,241 @@
+"""The model behind an Estimator: model_fn's variables, built once per mode and restored.
+
+model_fn runs inside `tf.function`; the variables it creates live in a `VariableStore` keyed by
+their Keras paths, so they persist across modes, calls and traces and are checkpointed under
+readable names. Tracing a mode's step once (without running it) creates that mode's variables
+outside any loop; each call then restores the checkpoint it runs on (or the initial snapshot).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import re
+from typing import Any, Callable, Iterator
+
+import keras
+import tensorflow as tf
+
+from keras_estimator import checkpoints as ckpt_lib
+from keras_estimator import context as context_lib
+from keras_estimator import fn_args, inputs
+from keras_estimator.errors import InputError
+from keras_estimator.mode_keys import ModeKeys
+from keras_estimator.run_config import RunConfig
+from keras_estimator.signature import InputSignature
+from keras_estimator.spec import EstimatorSpec
+from keras_estimator.variable_store import VariableStore
+
+logger = logging.getLogger("keras_estimator")
+
+
+class WarmStartSettings:
+    """Where `train` takes initial weights from when model_dir has no checkpoint yet.
+
+    Args:
+        ckpt_to_initialize_from: A checkpoint prefix, or a directory whose latest checkpoint is
+            used.
+        vars_to_warm_start: A regular expression; trainable variables whose names match it and
+            that the checkpoint holds with the same shape are loaded.
+    """
+
+    def __init__(self, ckpt_to_initialize_from: str | os.PathLike, vars_to_warm_start: str = ".*"):
+        self.ckpt_to_initialize_from = os.fspath(ckpt_to_initialize_from)
+        self.vars_to_warm_start = vars_to_warm_start
+
+
+class Model:
+    """model_fn with its variables, global step and input signature.
+
+    Args:
+        model_fn: The user's model_fn (see `Estimator`).
+        config: The Estimator's `RunConfig` (model_dir set).
+        params: Passed to model_fn as `params`.
+        warm_start: Where a first `train` takes its initial weights from, or None.
+    """
+
+    def __init__(self, model_fn: Callable[..., EstimatorSpec], config: RunConfig, params: dict,
+                 warm_start: WarmStartSettings | None = None):
+        self.model_fn = model_fn
+        self.config = config
+        self.params = params
+        self.warm_start = warm_start
+        # model_to_estimator: with no checkpoint, the export serves the Keras model's weights.
+        self.exports_initial_weights = bool(getattr(model_fn, "exports_initial_weights", False))
+        # Training runs under train_distribute (variables are created in its scope, steps
+        # through its run/reduce); evaluation and prediction on one device, reading them.
+        self.strategy = config.train_distribute or tf.distribute.get_strategy()
+        with self.strategy.scope():
+            self.global_step = tf.Variable(
+                0, dtype=tf.int64, trainable=False, name="global_step",
+                aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA,
+            )
+        self.store = VariableStore()
+        self.signature = InputSignature(config.model_dir)
+        self.eval_metrics: dict[str, keras.metrics.Metric] = {}
+        self._building = False  # True while a multi-replica build creates the variables.
+        self._built_modes: set[str] = set()
+
+    # -- one step of each mode (traced by the compiled loops) ---------------------------------
+    def call(self, features: Any, labels: Any, mode: str, tape: tf.GradientTape | None = None) -> EstimatorSpec:
+        """Calls model_fn in `mode` with its variables and context; checks what it returns.
+
+        Raises:
+            ValueError: if model_fn returns no `EstimatorSpec`, or one for another mode.
+        """
+        with self.store.scope() as keys:
+            ctx = context_lib.ModelFnContext(
+                mode, self.global_step, self.store, keys, tape, self.strategy, self._building
+            )
+            with context_lib.enter(ctx):
+                spec = fn_args.call(self.model_fn, {
+                    "features": inputs.wrap(features), "labels": inputs.wrap(labels, inputs.LabelDict),
+                    "mode": mode, "params": self.params, "config": self.config,
+                })
+        if not isinstance(spec, EstimatorSpec):
+            raise ValueError(f"model_fn should return an EstimatorSpec, got {type(spec).__name__}.")
+        if spec.mode != mode:
+            raise ValueError(f"model_fn was called in mode {mode!r} but returned an EstimatorSpec for mode {spec.mode!r}.")
+        return spec
+
+    def train_step(self, features: Any, labels: Any) -> tf.Tensor:
+        """One training step: the loss, after train_op ran."""
+        with tf.GradientTape() as tape:
+            spec = self.call(features, labels, ModeKeys.TRAIN, tape)
+        deps = [t for t in tf.nest.flatten(spec.train_op) if isinstance(t, (tf.Tensor, tf.Operation))]
+        with tf.control_dependencies(deps):
+            return tf.identity(spec.loss)
+
+    def eval_step(self, features: Any, labels: Any) -> tf.Tensor:
+        """One evaluation batch: the loss; eval_metric_ops are updated and kept in `eval_metrics`."""
+        spec = self.call(features, labels, ModeKeys.EVAL)
+        self.eval_metrics = dict(spec.eval_metric_ops)
+        for metric in self.eval_metrics.values():
+            self.store.exclude_from_checkpoints(metric.variables)
+        return tf.identity(spec.loss)
+
+    def predict_step(self, features: Any) -> Any:
+        """One prediction batch: model_fn's predictions."""
+        return self.call(features, None, ModeKeys.PREDICT).predictions
+
+    # -- building and restoring ---------------------------------------------------------------
+    def prepare(self, mode: str, features_spec: Any, labels_spec: Any, checkpoint: str | None) -> None:
+        """Checks the input against the signature, builds mode's variables and restores them
+        from `checkpoint` (None: the initial values, or the warm start for TRAIN).
+
+        Raises:
+            InputError: if the input differs from the one the model was trained with.
+        """
+        self.signature.check_or_record(mode, features_spec, labels_spec)
+        with self.strategy.scope():
+            self._build(mode, features_spec, labels_spec)
+            with trace_errors(mode, features_spec, labels_spec):  # A feature of another size.
+                self._restore(mode, checkpoint)
+
+    def prepare_dataset(self, mode: str, dataset: tf.data.Dataset, checkpoint: str | None) -> Any:
+        """`prepare` for a dataset's element spec; returns the features' spec."""
+        features_spec, labels_spec = inputs.split_element_spec(dataset.element_spec, mode)
+        self.prepare(mode, features_spec, labels_spec, checkpoint)
+        return features_spec
+
+    def non_finite_variables(self) -> list[str]:
+        """The checkpointed floating-point variables holding NaN or Inf, by name."""
+        return [key for key, variable in sorted(self.store.checkpointed().items())
+                if variable.dtype.is_floating and not bool(tf.reduce_all(tf.math.is_finite(variable)))]
+
+    def _build(self, mode: str, features_spec: Any, labels_spec: Any) -> None:
+        if mode in self._built_modes:
+            return
+        if not self._built_modes and self.config.tf_random_seed is not None:
+            keras.utils.set_random_seed(self.config.tf_random_seed)
+        step = {ModeKeys.TRAIN: self.train_step, ModeKeys.EVAL: self.eval_step}.get(
+            mode, lambda f, l: self.predict_step(f))
+        with trace_errors(mode, features_spec, labels_spec):
+            if self.strategy.num_replicas_in_sync > 1:
+                self._build_eagerly(step, features_spec, labels_spec)
+            else:  # Tracing (not running) the step creates the variables, outside any loop.
+                strategy = self.strategy
+                tf.function(lambda f, l: strategy.run(step, args=(f, l))).get_concrete_function(
+                    features_spec, labels_spec
+                )
+        self.store.snapshot_initial()
+        self._built_modes.add(mode)
+
+    def _build_eagerly(self, step: Callable, features_spec: Any, labels_spec: Any) -> None:
+        """Variables created once, in the strategy's cross-replica context (mirrored), eagerly
+        on zeros shaped like one example: a mirrored variable created inside a tf.function
+        trace cannot lift its initializer out of the graph. The replicas' steps then find them
+        in the store."""
+        self._building = True
+        try:
+            step(_zeros_like_spec(features_spec), _zeros_like_spec(labels_spec))
+        finally:
+            self._building = False
+
+    def _restore(self, mode: str, path: str | None) -> None:
+        if path is not None:
+            checkpointed = self.store.checkpointed()
+            ckpt_lib.restore(ckpt_lib.make(self.global_step, checkpointed), path, sorted(checkpointed))
+            return
+        self.store.reset_to_initial()
+        self.global_step.assign(0)
+        if mode == ModeKeys.TRAIN and self.warm_start is not None:
+            self._apply_warm_start()
+        elif mode != ModeKeys.TRAIN:
+            logger.warning(
+                "Could not find trained model in model_dir: %s, running initialization to %s.",
+                self.config.model_dir, "evaluate" if mode == ModeKeys.EVAL else "predict",
+            )
+
+    def _apply_warm_start(self) -> None:
+        settings = self.warm_start
+        path = ckpt_lib.resolve(None, settings.ckpt_to_initialize_from)
+        names = ckpt_lib.variable_names(path)
+        pattern = re.compile(settings.vars_to_warm_start)
+        loaded = []
+        for key, variable in self.store.checkpointed().items():
+            if variable.trainable and pattern.match(key) and key in names:
+                value = tf.train.load_variable(path, names[key])
+                if tuple(value.shape) == tuple(variable.shape):
+                    variable.assign(value)
+                    loaded.append(key)
+        if loaded:
+            logger.info("Warm-started %d variable(s) from %s: %s", len(loaded), path, loaded)
+        else:
+            logger.warning(
+                "Warm start from %s loaded no variable: none of its names and shapes match the "
+                "trainable variables model_fn built that match %r.", path, settings.vars_to_warm_start,
+            )
+
+
+def _zeros_like_spec(spec: Any) -> Any:
+    """Zeros (empty strings) matching a TensorSpec structure, unknown dimensions set to 1."""
+    if spec is None:
+        return None
+    return tf.nest.map_structure(lambda s: tf.zeros([d if d is not None else 1 for d in s.shape], s.dtype), spec)
+
+
+@contextlib.contextmanager
+def trace_errors(mode: str, features_spec: Any, labels_spec: Any) -> Iterator[None]:
+    """Clear errors from tracing model_fn. AutoGraph re-raises some exceptions as StagingError:
+    give back our own InputError (e.g. MissingFeatureError). Other errors get the input's keys,
+    dtypes and shapes appended, since a wrong feature is their usual cause."""
+    try:
+        yield
+    except InputError:
+        raise
+    except Exception as e:
+        cause, seen = e, set()
+        while cause is not None and id(cause) not in seen:
+            if isinstance(cause, InputError):
+                raise cause.with_traceback(None) from None
+            seen.add(id(cause))
+            cause = cause.__cause__ or cause.__context__
+        if isinstance(e, (TypeError, ValueError)) and len(e.args) == 1 and isinstance(e.args[0], str):
+            labels = inputs.describe(labels_spec) if labels_spec is not None else None
+            e.args = (
+                f"{e.args[0]}\n(keras_estimator) model_fn failed in mode {mode!r} with features "
+                f"{inputs.describe(features_spec)} and labels {labels}.",
+            )
+        raise

@@ -1,0 +1,110 @@
+"""The compiled inner loops: up to N steps of one mode inside one `tf.function` call.
+
+Train and eval share one loop body (`make_loop`): take the next element, run the step through
+`strategy.run`, reduce the per-replica losses, fold the loss into the loop's state, stop early
+at the data end or when the fold says so. The Python loop around them (`train_loop`,
+`evaluation`) decides how many steps each call runs.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import tensorflow as tf
+
+from keras_estimator.model import Model
+
+
+def split(element: Any) -> tuple[Any, Any]:
+    """(features, labels) of a dataset element; labels None for features alone."""
+    if isinstance(element, tuple):
+        return element
+    return element, None
+
+
+def make_loop(strategy: Any, step_fn: Callable, initial: Callable[[], Any],
+              fold: Callable[[Any, tf.Tensor], tuple[Any, tf.Tensor]],
+              after_step: Callable[[], Any] | None = None,
+              finish: Callable[[], Any] | None = None) -> Callable:
+    """A `tf.function(iterator, num_steps) -> (ran, state, stopped, finished)`.
+
+    Args:
+        strategy: Runs `step_fn(features, labels)` per replica and reduces its loss (MEAN).
+        initial: The loop state before the first step.
+        fold: `(state, loss) -> (state, stop)`; a true `stop` ends the loop before the step
+            counts (`after_step` does not run).
+        after_step: Runs after each counted step (e.g. advancing the global step).
+        finish: Its result is returned as `finished` (e.g. metric results, read after the loop).
+    """
+    @tf.function(reduce_retracing=True)
+    def loop(iterator, num_steps):
+        ran = tf.constant(0, tf.int64)
+        state = initial()
+        stopped = tf.constant(False)
+        for _ in tf.range(num_steps):
+            element = iterator.get_next_as_optional()
+            if not element.has_value():
+                break
+            features, labels = split(element.get_value())
+            per_replica = strategy.run(step_fn, args=(features, labels))
+            state, stopped = fold(state, strategy.reduce("MEAN", per_replica, axis=None))
+            if stopped:
+                break
+            if after_step is not None:
+                after_step()
+            ran += 1
+        return ran, state, stopped, (finish() if finish is not None else {})
+
+    return loop
+
+
+def make_train_loop(model: Model, jit_compile: bool = False) -> Callable:
+    """Training: the state is the last step's loss; a NaN/Inf loss stops the loop before the
+    global step advances, so that step is never counted or saved."""
+    step_fn = model.train_step
+    if jit_compile:  # The step only: iterators and the loop stay outside XLA.
+        step_fn = tf.function(model.train_step, jit_compile=True)
+
+    def fold(_, loss):
+        loss = tf.cast(loss, tf.float32)
+        return loss, tf.logical_not(tf.math.is_finite(loss))
+
+    return make_loop(model.strategy, step_fn, lambda: tf.constant(0.0, tf.float32), fold,
+                     after_step=lambda: model.global_step.assign_add(1))
+
+
+def make_eval_loop(model: Model) -> Callable:
+    """Evaluation on one device: the state is the sum of batch losses (float64); the metrics'
+    results are read after the loop (they were created while tracing its body)."""
+    def fold(total, loss):
+        return total + tf.cast(loss, tf.float64), tf.constant(False)
+
+    return make_loop(tf.distribute.get_strategy(), model.eval_step,
+                     lambda: tf.constant(0.0, tf.float64), fold,
+                     finish=lambda: {k: m.result() for k, m in model.eval_metrics.items()})
+
+
+def make_stop_agreement(strategy: Any) -> Callable[[tf.Tensor], tf.Tensor]:
+    """A `tf.function(wanted) -> sum over replicas`: non-zero if any task wants to stop."""
+    @tf.function
+    def agree(wanted):
+        per_replica = strategy.run(tf.identity, args=(wanted,))
+        return strategy.reduce("SUM", per_replica, axis=None)
+
+    return agree
+
+
+class CompiledSteps:
+    """The compiled loops of one model, kept across calls so repeated calls reuse their traces.
+
+    Args:
+        model: The `Model` whose steps run.
+        jit_compile: Compile the training step with XLA.
+        agree_on_stop: Build the stop agreement (tasks of a multi-worker cluster).
+    """
+
+    def __init__(self, model: Model, jit_compile: bool = False, agree_on_stop: bool = False):
+        self.train = make_train_loop(model, jit_compile)
+        self.eval = make_eval_loop(model)
+        self.predict = tf.function(model.predict_step, reduce_retracing=True)
+        self.agree_on_stop = make_stop_agreement(model.strategy) if agree_on_stop else None
