@@ -20,6 +20,7 @@ def test_no_tf_config_is_one_local_chief(monkeypatch):
     config = RunConfig()
     assert (config.task_type, config.task_id, config.is_chief) == ("worker", 0, True)
     assert config.num_worker_replicas == 1 and config.global_id_in_cluster == 0 and config.cluster_spec == {}
+    assert config.chief_address is None
 
 
 @pytest.mark.parametrize("task_type, index, chief, global_id", [
@@ -33,6 +34,9 @@ def test_roles_as_tf_estimator_assigned_them(monkeypatch, task_type, index, chie
     assert config.num_worker_replicas == 4 and config.num_ps_replicas == 2
     assert config.global_id_in_cluster == global_id
     assert config.cluster_spec["worker"] == tuple(CLUSTER["worker"])
+    assert config.chief_address == "host0:2222"
+    with pytest.raises(AttributeError):
+        config.chief_address = "elsewhere:1"
 
 
 def test_the_evaluator_is_outside_the_training_cluster(monkeypatch):
@@ -40,7 +44,7 @@ def test_the_evaluator_is_outside_the_training_cluster(monkeypatch):
     config = RunConfig()
     assert (config.task_type, config.is_chief, config.num_worker_replicas, config.cluster_spec) == (
         "evaluator", False, 0, {})
-    assert config._task.chief_address == "host0:2222"  # Watched to know when training ended.
+    assert config.chief_address == "host0:2222"  # Watched to know when training ended.
 
 
 def test_the_cluster_may_list_the_evaluator_as_tensorflow_needs_it():

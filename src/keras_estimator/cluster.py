@@ -14,6 +14,8 @@ import json
 import os
 from typing import Any, Mapping
 
+from keras_estimator.validation import check_int
+
 CHIEF, WORKER, PS, EVALUATOR = "chief", "worker", "ps", "evaluator"
 TASK_TYPES = (CHIEF, WORKER, PS, EVALUATOR)
 
@@ -69,38 +71,15 @@ def task_info(tf_config: str | None = None) -> TaskInfo:
     text = os.environ.get("TF_CONFIG", "") if tf_config is None else tf_config
     if not text.strip():
         return LOCAL
-    try:
-        config = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise ValueError(f"TF_CONFIG is not valid JSON ({e.msg} at character {e.pos}): {text[:200]!r}") from None
-    if not isinstance(config, dict):
-        raise ValueError(f"TF_CONFIG must be a JSON object with 'cluster' and 'task', got {text[:200]!r}.")
+    config = _parse(text)
     cluster = _cluster(config.get("cluster") or {})
     cluster.pop(EVALUATOR, None)  # Not part of training.
     task = config.get("task") or {}
     if not isinstance(task, dict):
         raise ValueError(f"TF_CONFIG 'task' must be an object like {{'type': 'worker', 'index': 0}}, got {task!r}.")
     if not cluster:
-        if task.get("type", WORKER) not in (WORKER, EVALUATOR) or task.get("index", 0) != 0:
-            raise ValueError(f"TF_CONFIG has a task {task!r} but no cluster; add 'cluster'.")
-        return LOCAL if task.get("type", WORKER) == WORKER else TaskInfo({}, EVALUATOR, 0, False, 0, 0, 0)
-    if "type" not in task:
-        raise ValueError("TF_CONFIG has a cluster but its 'task' has no 'type'.")
-    task_type, index = task["type"], task.get("index", 0)
-    if task_type not in cluster and task_type != EVALUATOR:
-        raise ValueError(
-            f"TF_CONFIG task type {task_type!r} is not in the cluster, whose task types are "
-            f"{sorted(cluster)} (or 'evaluator')."
-        )
-    if isinstance(index, bool) or not isinstance(index, int) or index < 0:
-        raise ValueError(f"TF_CONFIG task index must be an integer >= 0, got {index!r}.")
-    if task_type == EVALUATOR and index != 0:
-        raise ValueError(f"TF_CONFIG: there is one evaluator task, index 0; got index {index}.")
-    if task_type != EVALUATOR and index >= len(cluster[task_type]):
-        raise ValueError(
-            f"TF_CONFIG task index {index} is out of range: the cluster lists {len(cluster[task_type])} "
-            f"{task_type} task(s)."
-        )
+        return _without_cluster(task)
+    task_type, index = _task_in(cluster, task)
     if len(cluster.get(CHIEF, ())) != 1:
         raise ValueError(
             f"TF_CONFIG cluster must list exactly one chief, got {list(cluster.get(CHIEF, []))}: the chief "
@@ -109,6 +88,49 @@ def task_info(tf_config: str | None = None) -> TaskInfo:
     chief_address = cluster[CHIEF][0]
     if task_type == EVALUATOR:
         return TaskInfo({}, EVALUATOR, 0, False, 0, 0, 0, chief_address)
+    return _training_task(cluster, task_type, index, chief_address)
+
+
+def _parse(text: str) -> dict:
+    try:
+        config = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise ValueError(f"TF_CONFIG is not valid JSON ({e.msg} at character {e.pos}): {text[:200]!r}") from None
+    if not isinstance(config, dict):
+        raise ValueError(f"TF_CONFIG must be a JSON object with 'cluster' and 'task', got {text[:200]!r}.")
+    return config
+
+
+def _without_cluster(task: dict) -> TaskInfo:
+    """A process on its own (a worker) or an evaluator of no cluster."""
+    if task.get("type", WORKER) not in (WORKER, EVALUATOR) or task.get("index", 0) != 0:
+        raise ValueError(f"TF_CONFIG has a task {task!r} but no cluster; add 'cluster'.")
+    return LOCAL if task.get("type", WORKER) == WORKER else TaskInfo({}, EVALUATOR, 0, False, 0, 0, 0)
+
+
+def _task_in(cluster: dict[str, tuple[str, ...]], task: dict) -> tuple[str, int]:
+    """The task's (type, index), checked against the cluster."""
+    if "type" not in task:
+        raise ValueError("TF_CONFIG has a cluster but its 'task' has no 'type'.")
+    task_type, index = task["type"], task.get("index", 0)
+    if task_type not in cluster and task_type != EVALUATOR:
+        raise ValueError(
+            f"TF_CONFIG task type {task_type!r} is not in the cluster, whose task types are "
+            f"{sorted(cluster)} (or 'evaluator')."
+        )
+    check_int("TF_CONFIG task index", index, 0)
+    if task_type == EVALUATOR and index != 0:
+        raise ValueError(f"TF_CONFIG: there is one evaluator task, index 0; got index {index}.")
+    if task_type != EVALUATOR and index >= len(cluster[task_type]):
+        raise ValueError(
+            f"TF_CONFIG task index {index} is out of range: the cluster lists {len(cluster[task_type])} "
+            f"{task_type} task(s)."
+        )
+    return task_type, index
+
+
+def _training_task(cluster: dict[str, tuple[str, ...]], task_type: str, index: int,
+                   chief_address: str) -> TaskInfo:
     order = [CHIEF, WORKER] + sorted(t for t in cluster if t not in (CHIEF, WORKER))
     global_id = sum(len(cluster[t]) for t in order[: order.index(task_type)] if t in cluster) + index
     return TaskInfo(
@@ -149,8 +171,7 @@ def local_cluster(workers: int = 1, evaluator: bool = False) -> dict[str, list[s
     """
     import socket
 
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 0:
-        raise ValueError(f"workers must be an integer >= 0, got {workers!r}.")
+    check_int("workers", workers, 0)
     sockets = [socket.socket() for _ in range(1 + workers + int(evaluator))]
     try:
         for s in sockets:  # All bound at once, so the ports differ.

@@ -7,6 +7,7 @@ import os
 from typing import Any, Mapping
 
 from keras_estimator import cluster as cluster_lib
+from keras_estimator.validation import check_int, check_number
 
 _DEFAULT_SAVE_CHECKPOINTS_SECS = 600
 
@@ -81,36 +82,7 @@ class RunConfig:
         train_distribute: Any = None,
         eval_distribute: Any = None,
     ):
-        if save_checkpoints_steps is not None and save_checkpoints_secs is not None:
-            raise ValueError(
-                "Can not provide both save_checkpoints_steps and save_checkpoints_secs."
-            )
-        if save_checkpoints_steps is None and save_checkpoints_secs is None:
-            save_checkpoints_secs = _DEFAULT_SAVE_CHECKPOINTS_SECS
-        if model_dir is not None:
-            model_dir = str(model_dir)
-            _check_model_dir(model_dir)
-        _check_int("tf_random_seed", tf_random_seed, minimum=0, optional=True)
-        _check_int("save_summary_steps", save_summary_steps, minimum=0, optional=True)
-        _check_int("save_checkpoints_steps", save_checkpoints_steps, minimum=1, optional=True)
-        if save_checkpoints_secs is not None and not _positive_number(save_checkpoints_secs):
-            raise ValueError(
-                f"save_checkpoints_secs must be a positive number, given {save_checkpoints_secs!r}."
-            )
-        _check_int("keep_checkpoint_max", keep_checkpoint_max, minimum=0, optional=True)
-        if not _positive_number(keep_checkpoint_every_n_hours):
-            raise ValueError(
-                "keep_checkpoint_every_n_hours must be a positive number, given "
-                f"{keep_checkpoint_every_n_hours!r}."
-            )
-        _check_int("log_step_count_steps", log_step_count_steps, minimum=0, optional=True)
-        _check_int("steps_per_loop", steps_per_loop, minimum=1)
-        if not isinstance(jit_compile, bool):
-            raise ValueError(f"jit_compile must be True or False, given {jit_compile!r}.")
-        for name, strategy in (("train_distribute", train_distribute), ("eval_distribute", eval_distribute)):
-            if strategy is not None and not _is_strategy(strategy):
-                raise ValueError(f"{name} must be a tf.distribute.Strategy or None, given {type(strategy).__name__}.")
-        values = dict(locals())
+        values = _checked(dict(locals()))
         for field in dataclasses.fields(self):
             object.__setattr__(self, field.name, values[field.name])
         object.__setattr__(self, "_task", cluster_lib.task_info())
@@ -144,6 +116,11 @@ class RunConfig:
     def global_id_in_cluster(self) -> int:
         return self._task.global_id_in_cluster
 
+    @property
+    def chief_address(self) -> str | None:
+        """The chief's "host:port" in TF_CONFIG's cluster (None without a cluster)."""
+        return self._task.chief_address
+
     def replace(self, **kwargs: Any) -> "RunConfig":
         """Returns a new `RunConfig` with the given fields replaced.
 
@@ -162,6 +139,46 @@ class RunConfig:
             values["save_checkpoints_steps"] = None
         values.update(kwargs)
         return RunConfig(**values)
+
+
+def _checked(values: dict[str, Any]) -> dict[str, Any]:
+    """The constructor's arguments, checked, with model_dir a string and the default
+    checkpoint cadence filled in."""
+    if values["save_checkpoints_steps"] is not None and values["save_checkpoints_secs"] is not None:
+        raise ValueError(
+            "Can not provide both save_checkpoints_steps and save_checkpoints_secs."
+        )
+    if values["save_checkpoints_steps"] is None and values["save_checkpoints_secs"] is None:
+        values["save_checkpoints_secs"] = _DEFAULT_SAVE_CHECKPOINTS_SECS
+    if values["model_dir"] is not None:
+        values["model_dir"] = str(values["model_dir"])
+        _check_model_dir(values["model_dir"])
+    _check_counts(values)
+    if not isinstance(values["jit_compile"], bool):
+        raise ValueError(f"jit_compile must be True or False, given {values['jit_compile']!r}.")
+    for name in ("train_distribute", "eval_distribute"):
+        strategy = values[name]
+        if strategy is not None and not _is_strategy(strategy):
+            raise ValueError(f"{name} must be a tf.distribute.Strategy or None, given {type(strategy).__name__}.")
+    return values
+
+
+def _check_counts(values: dict[str, Any]) -> None:
+    def count(name: str, minimum: int, optional: bool = True) -> None:
+        check_int(name, values[name], minimum, optional=optional, word="given")
+
+    def positive(name: str) -> None:
+        check_number(name, values[name], strict=True, word="given", what="a positive number")
+
+    count("tf_random_seed", 0)
+    count("save_summary_steps", 0)
+    count("save_checkpoints_steps", 1)
+    if values["save_checkpoints_secs"] is not None:
+        positive("save_checkpoints_secs")
+    count("keep_checkpoint_max", 0)
+    positive("keep_checkpoint_every_n_hours")
+    count("log_step_count_steps", 0)
+    count("steps_per_loop", 1, optional=False)
 
 
 def _check_model_dir(model_dir: str) -> None:
@@ -184,18 +201,7 @@ def _check_model_dir(model_dir: str) -> None:
         raise ValueError(f"model_dir {model_dir!r} cannot be created: {parent!r} is a file, not a directory.")
 
 
-def _check_int(name: str, value: Any, minimum: int, optional: bool = False) -> None:
-    if value is None and optional:
-        return
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, given {value!r}.")
-
-
 def _is_strategy(value: Any) -> bool:
     import tensorflow as tf  # Only when a strategy is given: RunConfig itself stays light.
 
     return isinstance(value, tf.distribute.Strategy)
-
-
-def _positive_number(value: Any) -> bool:
-    return not isinstance(value, bool) and isinstance(value, (int, float)) and value > 0
