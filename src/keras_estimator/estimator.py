@@ -29,7 +29,7 @@ from keras_estimator.spec import EstimatorSpec
 from keras_estimator.steps import CompiledSteps
 from keras_estimator.summaries import eval_dir
 from keras_estimator.train_loop import TrainLoop
-from keras_estimator.validation import check_instances, check_steps, is_simple_name
+from keras_estimator.validation import check_instances, check_steps
 
 logger = logging.getLogger("keras_estimator")
 
@@ -67,12 +67,7 @@ class Estimator:
         warm_start_from: str | os.PathLike | WarmStartSettings | None = None,
     ):
         _check_params(model_fn, params)
-        config = _config_with_model_dir(config, model_dir)  # Also checks model_dir can be a directory.
-        if config.eval_distribute is not None and config.eval_distribute.num_replicas_in_sync > 1:
-            raise NotImplementedError(
-                "RunConfig eval_distribute with several replicas is not supported yet: evaluation and "
-                "prediction run on one device (leave eval_distribute=None)."
-            )
+        config = _checked_config(config, model_dir)
         if isinstance(warm_start_from, (str, os.PathLike)):
             warm_start_from = WarmStartSettings(warm_start_from)
         self._config = config
@@ -115,7 +110,7 @@ class Estimator:
         Raises:
             ValueError: if model_dir has no checkpoint.
         """
-        return sorted(ckpt_lib.variable_names(self._require_checkpoint()))
+        return sorted(_checkpoint_variables(self.model_dir)[1])
 
     def get_variable_value(self, name: str) -> np.ndarray:
         """The value of variable `name` in the latest checkpoint.
@@ -123,8 +118,7 @@ class Estimator:
         Raises:
             ValueError: if model_dir has no checkpoint or the checkpoint has no such variable.
         """
-        path = self._require_checkpoint()
-        names = ckpt_lib.variable_names(path)
+        path, names = _checkpoint_variables(self.model_dir)
         if name not in names:
             raise ValueError(f"Checkpoint {path} has no variable {name!r}; it has {sorted(names)}.")
         return tf.train.load_variable(path, names[name])
@@ -175,11 +169,12 @@ class Estimator:
                 logger.info("Skipping training since max_steps has already saved.")
                 self._last_train_result = {"global_step": start, "loss": None}
                 return self
-            dataset = self._train_dataset(input_fn, session.latest)
+            dataset, distributed = inputs.train_datasets(input_fn, self._model.strategy, self.params, self._config)
+            self._model.prepare_dataset(ModeKeys.TRAIN, dataset, session.latest)
             session.start_writing()
             loop = TrainLoop(self._model, self._steps, hooks, saver)
             context = RunContext(self, ModeKeys.TRAIN, start)
-            self._last_train_result = loop.run(dataset, context, start + steps if steps is not None else max_steps)
+            self._last_train_result = loop.run(distributed, context, start + steps if steps is not None else max_steps)
         return self
 
     def evaluate(
@@ -209,15 +204,13 @@ class Estimator:
             InputError: as for `train`, including an empty dataset.
         """
         check_steps("steps", steps)
-        if name is not None and not is_simple_name(str(name)):
-            raise ValueError(f"Evaluation name {name!r} must be a simple directory name.")
+        results_dir = eval_dir(self.model_dir, name)
         hooks = HookList(hooks)
         path = ckpt_lib.resolve(self.model_dir, checkpoint_path)
         dataset = self._dataset(input_fn, ModeKeys.EVAL)
         self._model.prepare_dataset(ModeKeys.EVAL, dataset, path)
         context = RunContext(self, ModeKeys.EVAL, int(self._model.global_step.numpy()))
-        return evaluation.evaluate(self._model, self._steps, dataset, steps, hooks, context,
-                                   eval_dir(self.model_dir, name))
+        return evaluation.evaluate(self._model, self._steps, dataset, steps, hooks, context, results_dir)
 
     def predict(
         self,
@@ -263,18 +256,16 @@ class Estimator:
     ) -> bytes:
         """Writes a SavedModel of model_fn in PREDICT mode for TensorFlow Serving.
 
-        The export goes to `<export_dir_base>/<unix seconds>/`, written under a temporary name
-        and renamed when complete, so Serving never sees a partial version. It has the `serve`
-        tag and one signature per `EstimatorSpec.export_outputs` entry (default:
-        `serving_default`, all predictions), taking the receiver's `receiver_tensors`. Only the
-        variables the signatures use are saved (no optimizer state).
+        The export goes to `<export_dir_base>/<unix seconds>/`, renamed into place when
+        complete. It has the `serve` tag and one signature per `EstimatorSpec.export_outputs`
+        entry (default: `serving_default`, all predictions) taking the receiver's
+        `receiver_tensors`, and only the variables the signatures use (no optimizer state).
 
         Args:
             export_dir_base: Directory under which the timestamped export is created.
             serving_input_receiver_fn: Takes no arguments and returns a
-                `keras_estimator.export.ServingInputReceiver` whose inputs are
-                `tf.compat.v1.placeholder`s. A `tf.Module` receiver has its tables and assets
-                saved with the export.
+                `keras_estimator.export.ServingInputReceiver` of `tf.compat.v1.placeholder`s
+                (a `tf.Module` receiver has its tables and assets saved too).
             assets_extra: Destination path inside `assets.extra/` -> source file to copy.
             as_text: Write `saved_model.pbtxt` instead of `saved_model.pb`.
             checkpoint_path: The checkpoint to export instead of the latest.
@@ -283,44 +274,25 @@ class Estimator:
             The export directory, as bytes (like tf.estimator).
 
         Raises:
-            ValueError: if model_dir has no checkpoint (`model_to_estimator` estimators then
-                export the Keras weights), the receiver or export_outputs are invalid,
-                assets_extra names a missing file, or the checkpoint holds NaN or Inf.
-            CheckpointNotFoundError: if checkpoint_path holds no checkpoint.
+            ValueError: for no checkpoint (`model_to_estimator` then exports the Keras
+                weights), an invalid receiver, export_outputs or assets_extra, or NaN/Inf weights.
+            CheckpointNotFoundError, CheckpointDamagedError: for checkpoint_path, as in `evaluate`.
             InputError: if the receiver's features differ from the trained ones.
-            CheckpointDamagedError: if checkpoint_path (or every listed checkpoint) is damaged.
         """
         return saved_model.export_saved_model(
             self._model, export_dir_base, serving_input_receiver_fn, assets_extra, as_text, checkpoint_path
         )
 
-    def _require_checkpoint(self) -> str:
-        path = self.latest_checkpoint()
-        if path is None:
-            raise ValueError(f"No checkpoint found in model_dir {self.model_dir}: train first.")
-        return path
+    def _dataset(self, input_fn: Callable, mode: str) -> tf.data.Dataset:
+        return inputs.call_input_fn(input_fn, mode, self.params, self._config)
 
-    def _dataset(self, input_fn: Callable, mode: str, input_context: Any = None) -> tf.data.Dataset:
-        return inputs.call_input_fn(input_fn, mode, self.params, self._config, input_context)
 
-    def _train_dataset(self, input_fn: Callable, checkpoint: str | None) -> Any:
-        """The prepared model's training data. Under a multi-replica strategy input_fn is called
-        once per input pipeline (worker) with its `tf.distribute.InputContext`, as tf.estimator
-        did: its batches are per-replica batches, and each step takes one per replica."""
-        strategy = self._model.strategy
-        if strategy.num_replicas_in_sync == 1:
-            dataset = distributed = self._dataset(input_fn, ModeKeys.TRAIN)
-        else:
-            made = []
-
-            def dataset_fn(input_context):
-                made.append(self._dataset(input_fn, ModeKeys.TRAIN, input_context))
-                return made[-1]
-
-            distributed = strategy.distribute_datasets_from_function(dataset_fn)
-            dataset = made[0]
-        self._model.prepare_dataset(ModeKeys.TRAIN, dataset, checkpoint)
-        return distributed
+def _checkpoint_variables(model_dir: str) -> tuple[str, dict[str, str]]:
+    """(latest checkpoint, its variables' names -> checkpoint keys)."""
+    path = ckpt_lib.latest_checkpoint(model_dir)
+    if path is None:
+        raise ValueError(f"No checkpoint found in model_dir {model_dir}: train first.")
+    return path, ckpt_lib.variable_names(path)
 
 
 def _check_params(model_fn: Callable, params: Any) -> None:
@@ -334,11 +306,17 @@ def _check_params(model_fn: Callable, params: Any) -> None:
         raise ValueError(f"params must be a dict, got {type(params).__name__}.")
 
 
-def _config_with_model_dir(config: RunConfig | None, model_dir: str | os.PathLike | None) -> RunConfig:
-    """The config with its model_dir set: the argument, the config's, or a new temporary one."""
+def _checked_config(config: RunConfig | None, model_dir: str | os.PathLike | None) -> RunConfig:
+    """The config with its model_dir set: the argument, the config's, or a new temporary one
+    (`RunConfig.replace` also checks model_dir can be a directory)."""
     config = config if config is not None else RunConfig()
     if not isinstance(config, RunConfig):
         raise ValueError(f"config must be a keras_estimator.RunConfig, got {type(config).__name__}.")
+    if config.eval_distribute is not None and config.eval_distribute.num_replicas_in_sync > 1:
+        raise NotImplementedError(
+            "RunConfig eval_distribute with several replicas is not supported yet: evaluation and "
+            "prediction run on one device (leave eval_distribute=None)."
+        )
     if model_dir is not None:
         model_dir = os.fspath(model_dir)
         if config.model_dir is not None and os.path.abspath(config.model_dir) != os.path.abspath(model_dir):

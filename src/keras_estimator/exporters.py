@@ -8,17 +8,17 @@ from __future__ import annotations
 
 import abc
 import inspect
-import json
 import logging
 import os
-import re
 import shutil
 import tempfile
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 import numpy as np
 
-from keras_estimator.saved_model import TEMP_PREFIX, is_export_dir
+from keras_estimator.files import read_json, write_json_atomically
+from keras_estimator.saved_model import is_export_dir, remove_abandoned_temps
+from keras_estimator.validation import is_int, is_simple_name
 
 if TYPE_CHECKING:
     from keras_estimator.estimator import Estimator
@@ -61,15 +61,13 @@ def loss_smaller(best_eval_result: Mapping[str, Any], current_eval_result: Mappi
 
 
 def _check_name(name: Any) -> str:
-    if not isinstance(name, str) or not re.fullmatch(r"[\w.-]+", name) or name in (".", ".."):
+    if not is_simple_name(name):
         raise ValueError(f"Exporter name must be a simple directory name, got {name!r}.")
     return name
 
 
 def _check_keep(exports_to_keep: Any) -> int | None:
-    if exports_to_keep is not None and (
-        isinstance(exports_to_keep, bool) or not isinstance(exports_to_keep, int) or exports_to_keep <= 0
-    ):
+    if exports_to_keep is not None and (not is_int(exports_to_keep) or exports_to_keep <= 0):
         raise ValueError(f"exports_to_keep must be a positive integer or None, got {exports_to_keep!r}.")
     return exports_to_keep
 
@@ -83,11 +81,8 @@ def export_dirs(export_path: str) -> list[str]:
 
 
 def _garbage_collect(export_path: str, exports_to_keep: int | None) -> None:
-    """Keeps the newest `exports_to_keep` exports. Also removes `temp-*` directories: exports
-    are written by one process, so any left after an export finished are from a crash."""
-    for name in os.listdir(export_path):
-        if name.startswith(TEMP_PREFIX):
-            shutil.rmtree(os.path.join(export_path, name), ignore_errors=True)
+    """Keeps the newest `exports_to_keep` exports, and removes what crashed exports left."""
+    remove_abandoned_temps(export_path)
     if exports_to_keep is None:
         return
     for path in export_dirs(export_path)[:-exports_to_keep]:
@@ -206,8 +201,7 @@ class BestExporter(_SavedModelExporter):
             return None
         with tempfile.TemporaryDirectory() as tmp:
             result_file = os.path.join(tmp, EVAL_RESULT_FILE)
-            with open(result_file, "w", encoding="utf-8") as f:
-                json.dump(current, f, sort_keys=True)
+            write_json_atomically(result_file, current, indent=None)
             path = self._write(estimator, export_path, checkpoint_path, {EVAL_RESULT_FILE: result_file})
         _garbage_collect(export_path, self._keep)
         return path
@@ -224,7 +218,6 @@ def _jsonable(result: Mapping[str, Any]) -> dict:
 def _read_eval_result(export_dir: str) -> dict | None:
     path = os.path.join(export_dir, "assets.extra", EVAL_RESULT_FILE)
     try:
-        with open(path, encoding="utf-8") as f:
-            return json.load(f)
+        return read_json(path)
     except (OSError, ValueError):
         return None

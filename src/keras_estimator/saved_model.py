@@ -132,14 +132,18 @@ def _publish(base: str, module: tf.Module, signatures: dict[str, Any], as_text: 
 
 
 def remove_abandoned_temps(base: str) -> None:
-    """Removes the temporary directories of exports whose process (on this host) is gone:
-    what an export killed midway leaves behind."""
+    """Removes the temporary directories of exports that can no longer complete: those whose
+    process (on this host) is gone, and those that name no writer (an older format). An export
+    in progress on another host, or in a live process here, is left alone."""
     host = socket.gethostname()
     for name in os.listdir(base):
+        if not name.startswith(TEMP_PREFIX):
+            continue
         match = re.fullmatch(rf"{TEMP_PREFIX}\d+-(.+)-(\d+)", name)
-        if match and match.group(1) == host and not process_alive(int(match.group(2))):
-            logger.info("Removing %s, left by an export that did not complete.", os.path.join(base, name))
-            shutil.rmtree(os.path.join(base, name), ignore_errors=True)
+        if match and (match.group(1) != host or process_alive(int(match.group(2)))):
+            continue
+        logger.info("Removing %s, left by an export that did not complete.", os.path.join(base, name))
+        shutil.rmtree(os.path.join(base, name), ignore_errors=True)
 
 
 def signature_outputs(spec) -> dict[str, dict[str, tf.Tensor]]:

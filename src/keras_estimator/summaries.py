@@ -6,9 +6,17 @@ import os
 
 import tensorflow as tf
 
+from keras_estimator.validation import is_simple_name
+
 
 def eval_dir(model_dir: str, name: str | None = None) -> str:
-    """Where `evaluate(name=...)` writes its summaries: `model_dir/eval` or `model_dir/eval_<name>`."""
+    """Where `evaluate(name=...)` writes its summaries: `model_dir/eval` or `model_dir/eval_<name>`.
+
+    Raises:
+        ValueError: if name is not a simple directory name.
+    """
+    if name is not None and not is_simple_name(str(name)):
+        raise ValueError(f"Evaluation name {name!r} must be a simple directory name.")
     return os.path.join(os.fspath(model_dir), "eval" if name is None else f"eval_{name}")
 
 

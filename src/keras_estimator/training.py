@@ -18,7 +18,7 @@ from keras_estimator.errors import CheckpointDamagedError, CheckpointNotFoundErr
 from keras_estimator.estimator import Estimator
 from keras_estimator.exporters import Exporter
 from keras_estimator.files import read_json, write_json_atomically
-from keras_estimator.validation import check_steps
+from keras_estimator.validation import check_number, check_steps
 from keras_estimator.hooks import CheckpointSaverListener, Hook, check_hooks
 from keras_estimator.peer_health import reachable as _reachable
 
@@ -80,8 +80,7 @@ class EvalSpec(
             raise ValueError(f"EvalSpec input_fn must be callable, got {type(input_fn).__name__}.")
         check_steps("steps", steps)
         for what, value in (("start_delay_secs", start_delay_secs), ("throttle_secs", throttle_secs)):
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-                raise ValueError(f"EvalSpec {what} must be a number >= 0, got {value!r}.")
+            check_number(f"EvalSpec {what}", value)
         if isinstance(exporters, Exporter):
             exporters = (exporters,)
         elif isinstance(exporters, collections.abc.Iterable) and not isinstance(exporters, (str, bytes, Mapping)):
