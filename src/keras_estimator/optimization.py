@@ -53,6 +53,19 @@ def minimize(
     if ctx.building:
         optimizer.build(var_list)  # Slots and iterations, mirrored; no update in this trace.
         return tf.identity(optimizer.iterations, name="train_op")
+    pairs = [(g, v) for g, v in zip(_gradients(ctx, loss, var_list), var_list) if g is not None]
+    if not pairs:
+        raise ValueError(
+            "minimize: the loss does not depend on any of the variables "
+            f"{[getattr(v, 'path', getattr(v, 'name', '?')) for v in var_list]}."
+        )
+    optimizer.apply_gradients(pairs)
+    # A tensor that depends on the update: the optimizer's iteration count after it.
+    return tf.identity(optimizer.iterations, name="train_op")
+
+
+def _gradients(ctx, loss: tf.Tensor, var_list: list) -> list:
+    """The gradients of the replica's `loss` (None where it does not depend on a variable)."""
     scaled = loss
     replicas = ctx.strategy.num_replicas_in_sync
     if replicas > 1:  # Keras sums gradients across replicas; the loss is a per-replica mean.
@@ -63,12 +76,4 @@ def minimize(
         # Sparse gradients (embeddings) of different sizes on different workers make the
         # collective all-gather fail with a shape mismatch; dense ones all-reduce.
         grads = [tf.convert_to_tensor(g) if isinstance(g, tf.IndexedSlices) else g for g in grads]
-    pairs = [(g, v) for g, v in zip(grads, var_list) if g is not None]
-    if not pairs:
-        raise ValueError(
-            "minimize: the loss does not depend on any of the variables "
-            f"{[getattr(v, 'path', getattr(v, 'name', '?')) for v in var_list]}."
-        )
-    optimizer.apply_gradients(pairs)
-    # A tensor that depends on the update: the optimizer's iteration count after it.
-    return tf.identity(optimizer.iterations, name="train_op")
+    return grads

@@ -59,46 +59,31 @@ class EstimatorSpec(
         export_outputs: Mapping[str, Any] | None = None,
     ) -> "EstimatorSpec":
         ModeKeys.validate(mode)
-        if mode == ModeKeys.TRAIN:
-            _require(mode, "loss", loss)
-            _require(mode, "train_op", train_op)
-        elif mode == ModeKeys.EVAL:
-            _require(mode, "loss", loss)
-        else:
-            _require(mode, "predictions", predictions)
+        _check_required(mode, predictions, loss, train_op)
         if loss is not None:
             loss = _check_loss(mode, loss)
         if predictions is not None:
             _check_predictions(mode, predictions)
-        eval_metric_ops = dict(eval_metric_ops or {})
-        for name, metric in eval_metric_ops.items():
-            if not isinstance(name, str):
-                raise ValueError(f"EstimatorSpec eval_metric_ops keys must be strings, got {name!r}.")
-            if not isinstance(metric, keras.metrics.Metric):
-                raise ValueError(
-                    f"EstimatorSpec eval_metric_ops[{name!r}] must be a keras.metrics.Metric "
-                    f"updated inside model_fn, got {type(metric).__name__}."
-                )
+        eval_metric_ops = _check_metrics(eval_metric_ops)
         if export_outputs is not None:
-            if not isinstance(export_outputs, Mapping):
-                raise ValueError(
-                    f"EstimatorSpec export_outputs must be a dict, got {type(export_outputs).__name__}."
-                )
-            for name, output in export_outputs.items():
-                if not isinstance(name, str) or not isinstance(output, ExportOutput):
-                    raise ValueError(
-                        f"EstimatorSpec export_outputs must map signature names to "
-                        f"keras_estimator.export outputs (PredictOutput, ...); got {name!r}: "
-                        f"{type(output).__name__}."
-                    )
+            _check_export_outputs(export_outputs)
         return super().__new__(
             cls, mode, predictions, loss, train_op, eval_metric_ops, export_outputs
         )
 
-
     def _replace(self, **kwargs: Any) -> "EstimatorSpec":
         """A copy with fields replaced, validated like a new spec."""
         return EstimatorSpec(**{**self._asdict(), **kwargs})
+
+
+def _check_required(mode: str, predictions: Any, loss: Any, train_op: Any) -> None:
+    if mode == ModeKeys.TRAIN:
+        _require(mode, "loss", loss)
+        _require(mode, "train_op", train_op)
+    elif mode == ModeKeys.EVAL:
+        _require(mode, "loss", loss)
+    else:
+        _require(mode, "predictions", predictions)
 
 
 def _require(mode: str, field: str, value: Any) -> None:
@@ -131,4 +116,31 @@ def _check_predictions(mode: str, predictions: Any) -> None:
             raise ValueError(
                 f"EstimatorSpec {where} for mode {mode!r} must be a tensor, got "
                 f"{type(value).__name__}."
+            )
+
+
+def _check_metrics(eval_metric_ops: Mapping[str, Any] | None) -> dict:
+    eval_metric_ops = dict(eval_metric_ops or {})
+    for name, metric in eval_metric_ops.items():
+        if not isinstance(name, str):
+            raise ValueError(f"EstimatorSpec eval_metric_ops keys must be strings, got {name!r}.")
+        if not isinstance(metric, keras.metrics.Metric):
+            raise ValueError(
+                f"EstimatorSpec eval_metric_ops[{name!r}] must be a keras.metrics.Metric "
+                f"updated inside model_fn, got {type(metric).__name__}."
+            )
+    return eval_metric_ops
+
+
+def _check_export_outputs(export_outputs: Any) -> None:
+    if not isinstance(export_outputs, Mapping):
+        raise ValueError(
+            f"EstimatorSpec export_outputs must be a dict, got {type(export_outputs).__name__}."
+        )
+    for name, output in export_outputs.items():
+        if not isinstance(name, str) or not isinstance(output, ExportOutput):
+            raise ValueError(
+                f"EstimatorSpec export_outputs must map signature names to "
+                f"keras_estimator.export outputs (PredictOutput, ...); got {name!r}: "
+                f"{type(output).__name__}."
             )
