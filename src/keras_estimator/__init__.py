@@ -48,7 +48,7 @@ _EXPORTS = {
     "stop_if_no_increase_hook": "keras_estimator.early_stopping",
 }
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # For type checkers and IDEs; tests/test_package.py keeps it equal to _EXPORTS.
     from keras_estimator.early_stopping import (
         EarlyStoppingHook,
         make_early_stopping_hook,
@@ -95,40 +95,4 @@ def __dir__():
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "EarlyStoppingHook",
-    "make_early_stopping_hook",
-    "read_eval_metrics",
-    "stop_if_higher_hook",
-    "stop_if_lower_hook",
-    "stop_if_no_decrease_hook",
-    "stop_if_no_increase_hook",
-    "BestExporter",
-    "EvalSpec",
-    "Exporter",
-    "FinalExporter",
-    "LatestExporter",
-    "TrainSpec",
-    "export",
-    "train_and_evaluate",
-    "CheckpointDamagedError",
-    "CheckpointNotFoundError",
-    "ClusterTaskFailedError",
-    "CheckpointSaverListener",
-    "Estimator",
-    "EstimatorSpec",
-    "Hook",
-    "InputError",
-    "MissingFeatureError",
-    "ModeKeys",
-    "ModelDirInUseError",
-    "NanLossDuringTrainingError",
-    "RunConfig",
-    "RunContext",
-    "StopAtStepHook",
-    "WarmStartSettings",
-    "get_global_step",
-    "load_keras_model",
-    "minimize",
-    "model_to_estimator",
-]
+__all__ = sorted(_EXPORTS)
