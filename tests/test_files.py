@@ -2,6 +2,7 @@
 
 import json
 import os
+import stat
 import subprocess
 import sys
 
@@ -76,3 +77,18 @@ def test_process_alive():
     assert files.process_alive(os.getpid())
     done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     assert not files.process_alive(int(done.stdout))  # Exited and reaped.
+
+
+def test_atomic_writes_have_the_usual_permissions(tmp_path):
+    # A serving process of another user must be able to read what the trainer wrote.
+    umask = os.umask(0o022)
+    try:
+        files.write_text_atomically(str(tmp_path / "a.json"), "{}")
+    finally:
+        os.umask(umask)
+    assert stat.S_IMODE(os.stat(tmp_path / "a.json").st_mode) == 0o644
+
+
+@pytest.mark.parametrize("pid", [0, -1])
+def test_process_alive_is_false_for_process_group_ids(pid):
+    assert not files.process_alive(pid)

@@ -73,3 +73,8 @@ def test_check_instances():
     assert v.check_instances((1, 2), int, "ids") == [1, 2]
     with pytest.raises(ValueError, match=r"^ids must be int instances, got str\.$"):
         v.check_instances([1, "2"], int, "ids")
+
+
+def test_check_instances_names_a_single_object_given_instead_of_a_list():
+    with pytest.raises(ValueError, match="hooks must be a list of int instances, got object"):
+        v.check_instances(object(), int, "hooks")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
+import uuid
 from typing import Any, Callable
 
 
@@ -17,8 +17,9 @@ def write_atomically(path: str, write: Callable[[str], None], suffix: str = "") 
     over `path`: a crash leaves the previous file or the new one. Creates the directory."""
     directory = os.path.dirname(path) or "."
     os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=suffix)
-    os.close(fd)
+    # A fresh name, not mkstemp's file: `write` creates it with the usual permissions (umask),
+    # so a serving process of another user can read it.
+    tmp = os.path.join(directory, f".tmp-{uuid.uuid4().hex}{suffix}")
     try:
         write(tmp)
         fsync_file(tmp)
@@ -32,7 +33,7 @@ def write_atomically(path: str, write: Callable[[str], None], suffix: str = "") 
 def write_text_atomically(path: str, text: str) -> None:
     """Writes `text` (UTF-8) to `path` atomically (see `write_atomically`)."""
     def write(tmp: str) -> None:
-        with open(tmp, "w", encoding="utf-8") as f:
+        with open(tmp, "x", encoding="utf-8") as f:
             f.write(text)
     write_atomically(path, write)
 
@@ -69,6 +70,8 @@ def fsync_tree(root: str) -> None:
 
 def process_alive(pid: int) -> bool:
     """True if a process with this pid exists on this host (signal 0 probes without sending)."""
+    if pid <= 0:  # os.kill would probe a process group.
+        return False
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

@@ -14,10 +14,10 @@ import warnings
 from typing import Any, Mapping
 
 import keras
-from keras.src.losses.loss import unscale_loss_for_distribution
 import numpy as np
 import tensorflow as tf
 
+from keras_estimator import _compat
 from keras_estimator import checkpoints as ckpt_lib
 from keras_estimator import context as context_lib
 from keras_estimator.errors import InputError, MissingFeatureError
@@ -225,7 +225,7 @@ class _KerasModelFn:
         y = self._model_labels(labels, y_pred)
         # Keras scales compute_loss by 1/replicas under a tf.distribute strategy; model_fn's
         # contract is the replica's mean loss (minimize does the scaling), so undo Keras's.
-        loss = unscale_loss_for_distribution(model.compute_loss(x=x, y=y, y_pred=y_pred, training=training))
+        loss = _compat.unscale_loss_for_distribution(model.compute_loss(x=x, y=y, y_pred=y_pred, training=training))
         if mode == ModeKeys.TRAIN:
             train_op = minimize(loss, model.optimizer, var_list=model.trainable_variables)
             return EstimatorSpec(mode, loss=loss, train_op=train_op)
@@ -303,8 +303,7 @@ def _input_specs(model: keras.Model) -> dict[str, tuple[str, int]]:
 
 
 def _input_structure(model: keras.Model):
-    functional = getattr(model, "_functional", None) or model  # Sequential wraps a Functional.
-    struct = getattr(functional, "_inputs_struct", None)
+    struct = _compat.inputs_struct(model)
     if struct is None:
         raise ValueError(
             f"The Keras model {model.name!r} has no defined inputs: build it with keras.Input "
@@ -314,8 +313,7 @@ def _input_structure(model: keras.Model):
 
 
 def _output_names(model: keras.Model) -> list[str]:
-    functional = getattr(model, "_functional", None) or model
-    return list(functional.output_names)
+    return list(_compat.functional_of(model).output_names)
 
 
 def _conform(name: str, tensor, dtype: str, rank: int):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import numbers
 import re
+from collections.abc import Iterable
 from typing import Any
 
 _SIMPLE_NAME = re.compile(r"[\w.-]+")
@@ -79,6 +80,8 @@ def check_instances(values: Any, cls: type, what: str) -> list:
     Raises:
         ValueError: "<what> must be <cls> instances, got <type>."
     """
+    if values is not None and not isinstance(values, Iterable):
+        raise ValueError(f"{what} must be a list of {cls.__name__} instances, got {type(values).__name__}.")
     values = list(values or ())
     for value in values:
         if not isinstance(value, cls):
