@@ -114,3 +114,36 @@ def test_check_hooks_for_saving_listeners():
     ]
     with pytest.raises(ValueError, match="saving_listeners must be CheckpointSaverListener"):
         hooks.check_hooks([hooks.Hook()], hooks.CheckpointSaverListener, "saving_listeners")
+
+
+def test_hook_list_asks_for_the_earliest_step_any_hook_needs():
+    class At(hooks.Hook):
+        def __init__(self, step):
+            self.step = step
+
+        def next_step(self, global_step):
+            return self.step
+
+    fan = hooks.HookList([At(7), At(None), At(5), At(2)])
+    assert fan.next_step(3) == 5  # Steps at or before the current one are ignored.
+    assert hooks.HookList().next_step(3) is None
+
+
+def test_hook_list_calls_every_hook_in_order():
+    calls = []
+
+    class Record(hooks.Hook):
+        def __init__(self, name):
+            self.name = name
+
+        def begin(self, context):
+            calls.append(("begin", self.name))
+
+        def end(self, context):
+            calls.append(("end", self.name))
+
+    fan = hooks.HookList([Record("a"), Record("b")])
+    context = hooks.RunContext(None, "train", 0)
+    fan.begin(context)
+    fan.end(context)
+    assert calls == [("begin", "a"), ("begin", "b"), ("end", "a"), ("end", "b")]

@@ -1,0 +1,54 @@
+"""keras_estimator.signature: recorded on a first train, written with the first checkpoint, checked after."""
+
+import json
+import os
+
+import pytest
+import tensorflow as tf
+
+from keras_estimator.errors import InputError
+from keras_estimator.mode_keys import ModeKeys
+from keras_estimator.signature import SIGNATURE_FILE, InputSignature, signature_of
+
+FEATURES = {"x": tf.TensorSpec([None, 3], tf.float32), "ids": tf.TensorSpec([None], tf.int64)}
+LABELS = tf.TensorSpec([None], tf.int32)
+
+
+def test_a_first_train_records_but_writes_only_when_asked(tmp_path):
+    sig = InputSignature(str(tmp_path))
+    sig.check_or_record(ModeKeys.TRAIN, FEATURES, LABELS)
+    assert sig.expected is None and not (tmp_path / SIGNATURE_FILE).exists()
+    sig.write_pending()
+    written = json.loads((tmp_path / SIGNATURE_FILE).read_text())
+    assert written == signature_of(FEATURES, LABELS)
+    assert written["features"]["x"] == {"dtype": "float32", "rank": 2}
+
+
+def test_eval_before_any_training_records_nothing(tmp_path):
+    sig = InputSignature(str(tmp_path))
+    sig.check_or_record(ModeKeys.EVAL, FEATURES, LABELS)
+    sig.write_pending()
+    assert not os.listdir(tmp_path)
+
+
+def _trained(tmp_path):
+    first = InputSignature(str(tmp_path))
+    first.check_or_record(ModeKeys.TRAIN, FEATURES, LABELS)
+    first.write_pending()
+    return InputSignature(str(tmp_path))  # A new process reads it back.
+
+
+@pytest.mark.parametrize("features, message", [
+    ({"x": FEATURES["x"]}, r"features in mode 'eval' are missing key\(s\) \['ids'\]"),
+    (dict(FEATURES, extra=FEATURES["ids"]), r"unexpected key\(s\) \['extra'\]"),
+    (dict(FEATURES, x=tf.TensorSpec([None, 3], tf.float64)), r"features\['x'\] has dtype float64 in mode 'eval'"),
+    (dict(FEATURES, ids=tf.TensorSpec([None, 1], tf.int64)), r"features\['ids'\] has rank 2 in mode 'eval'"),
+])
+def test_later_inputs_are_checked_by_key_dtype_and_rank(tmp_path, features, message):
+    with pytest.raises(InputError, match=message):
+        _trained(tmp_path).check_or_record(ModeKeys.EVAL, features, LABELS)
+
+
+def test_a_receiver_is_named_in_the_message(tmp_path):
+    with pytest.raises(InputError, match=r"serving_input_receiver_fn's features are missing key\(s\) \['ids'\]"):
+        _trained(tmp_path).check_receiver({"x": FEATURES["x"]})
