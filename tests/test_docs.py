@@ -9,6 +9,8 @@ changes that:
   block (which runs first if it has not).
 - `<!-- docs-test: three-paths -->`: the fit / model_to_estimator / export block of
   docs/keras.md, run with fewer steps and checked (checkpoint and export written).
+- `<!-- docs-test: seed-example -->`: the seed article's program in docs/migration.md: its
+  definitions, and model_fn called on one batch (tests/test_seed_example.py trains it).
 
 Also checked: page lengths (README <= 150 lines, each docs page <= 250), that every relative
 link points to an existing file (and heading, for `#anchors` into Markdown files), and that the
@@ -32,7 +34,7 @@ OTHER_MARKDOWN = [os.path.join(ROOT, "export", "README.md"), os.path.join(ROOT, 
 
 _FENCE = re.compile(r"^```python\n(.*?)^```", re.S | re.M)
 _MARKER = re.compile(r"<!-- docs-test: ([\w-]+)(?: \((.+)\))? -->")
-_DIRECTIVES = {"skip", "continue", "three-paths"}
+_DIRECTIVES = {"skip", "continue", "three-paths", "seed-example"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -81,10 +83,35 @@ def test_blocks_found():
 _done: dict[tuple[str, int], tuple[dict, str]] = {}
 
 
-def _three_paths(code: str) -> str:
-    short = code.replace("steps_per_epoch=150", "steps_per_epoch=20").replace("steps=150", "steps=20")
-    assert short.count("=20") == 2, "the three-paths block's step counts changed: update tests/test_docs.py"
-    return short
+# Blocks run with fewer steps (and less data): directive -> (text, replacement), each of which
+# must occur exactly once in the block.
+_SHORTER = {
+    "three-paths": [
+        ("steps_per_epoch=150", "steps_per_epoch=20"), ("steps=150", "steps=20"),
+        ('"eval_size": 1000}', '"eval_size": 1000, "pool_size": 3000}'),
+    ],
+}
+
+# The seed article's program (docs/migration.md) is trained by tests/test_seed_example.py; here its
+# definitions run and model_fn is called once, eagerly, on one EVAL batch.
+_SEED_CHECK = """
+params = {"batch_size": 8, "learning_rate": 0.01, "seed": 0}
+features, labels = next(iter(input_fn(params, ke.ModeKeys.EVAL)))
+spec = model_fn(features, labels, ke.ModeKeys.EVAL, params)
+assert spec.loss.shape == () and "accuracy" in spec.eval_metric_ops
+"""
+
+
+def _shorter(block: Block) -> str:
+    code = block.code
+    if block.directive == "seed-example":
+        definitions, found, _ = code.partition("\nparams = {")
+        assert found, f"{block.id}: no 'params = {{' line after the definitions: update tests/test_docs.py"
+        return definitions + "\n" + _SEED_CHECK
+    for text, replacement in _SHORTER.get(block.directive, []):
+        assert code.count(text) == 1, f"{block.id}: expected {text!r} once: update tests/test_docs.py"
+        code = code.replace(text, replacement)
+    return code
 
 
 def _run(block: Block, tmp_path_factory) -> tuple[dict, str]:
@@ -98,7 +125,7 @@ def _run(block: Block, tmp_path_factory) -> tuple[dict, str]:
     else:
         namespace = {"__name__": "__docs__"}
         directory = str(tmp_path_factory.mktemp(re.sub(r"\W", "_", block.id)))
-    code = _three_paths(block.code) if block.directive == "three-paths" else block.code
+    code = _shorter(block)
     # Line numbers in tracebacks are the Markdown file's.
     compiled = compile("\n" * block.line + code, os.path.join(ROOT, block.file), "exec")
     cwd = os.getcwd()
