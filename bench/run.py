@@ -13,6 +13,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import baseline  # noqa: E402
 import common  # noqa: E402
 import multiworker  # noqa: E402
 import pipeline  # noqa: E402
@@ -72,6 +73,24 @@ def rows_of(train: dict, pipe: dict, serve: dict, multi: dict) -> list[tuple[str
     return rows
 
 
+def baseline_lines(base: dict) -> list[str]:
+    """The section comparing this tree with a baseline revision, side by side."""
+    if "skipped" in base:
+        return ["## Against a baseline revision", "", f"Skipped: {base['skipped']}.", ""]
+    return [
+        f"## Against {base['baseline']}",
+        "",
+        f"This tree and revision {base['baseline']} (BENCH_BASELINE), one fresh process per version per "
+        f"round, {base['rounds']} alternating rounds, best round of each (bench/baseline.py). Rates: higher "
+        "is better (steps/s for training, examples/s for evaluate/predict); times: lower is better. The raw "
+        "tf.function loop runs in every process and shows the machine's speed at that moment.",
+        "",
+        *markdown_table(["measure", base["baseline"], "this tree", "this tree / baseline"],
+                        [(k, f"{o:.3f}", f"{n:.3f}", f"{r:.2f}x") for k, o, n, r in base["rows"]]),
+        "",
+    ]
+
+
 def markdown_table(header: list[str], rows: list[tuple]) -> list[str]:
     return ["| " + " | ".join(header) + " |", "|" + "---|" * len(header),
             *("| " + " | ".join(str(c) for c in row) + " |" for row in rows)]
@@ -89,6 +108,7 @@ def main() -> None:
     serve = serving.run()
     scale = scaling.run()
     multi = multiworker.run()
+    base = baseline.run()
     rows = rows_of(train, pipe, serve, multi)
 
     width = [max(len(r[i]) for r in rows) for i in range(4)]
@@ -128,6 +148,7 @@ def main() -> None:
                         [(r["batch"], r["width"], f"{r['steps_per_s']:.1f}", f"{r['examples_per_s']:,.0f}",
                           f"{r['peak_rss_mib']:.0f}", f"{r['training_rss_mib']:.0f}") for r in scale]),
         "",
+        *baseline_lines(base),
     ]
     out = os.environ.get("BENCH_OUT") or (None if common.QUICK else os.path.join(HERE, "RESULTS.md"))
     if out:

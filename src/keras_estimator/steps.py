@@ -8,6 +8,7 @@ at the data end or when the fold says so. The Python loop around them (`train_lo
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Callable
 
 import tensorflow as tf
@@ -36,26 +37,31 @@ def make_loop(strategy: Any, step_fn: Callable, initial: Callable[[], Any],
         after_step: Runs after each counted step (e.g. advancing the global step).
         finish: Its result is returned as `finished` (e.g. metric results, read after the loop).
     """
-    @tf.function(reduce_retracing=True)
-    def loop(iterator, num_steps):
-        ran = tf.constant(0, tf.int64)
-        state = initial()
-        stopped = tf.constant(False)
-        for _ in tf.range(num_steps):
-            element = iterator.get_next_as_optional()
-            if not element.has_value():
-                break
-            features, labels = split(element.get_value())
-            per_replica = strategy.run(step_fn, args=(features, labels))
-            state, stopped = fold(state, strategy.reduce("MEAN", per_replica, axis=None))
-            if stopped:
-                break
-            if after_step is not None:
-                after_step()
-            ran += 1
-        return ran, state, stopped, (finish() if finish is not None else {})
+    # A partial, not a closure: TensorFlow counts retracings per code object, and every
+    # Estimator's loops share this code, so a process making many Estimators (a sweep) would
+    # be warned of "excessive retracing" that is one trace per loop.
+    return tf.function(functools.partial(_loop, strategy=strategy, step_fn=step_fn, initial=initial,
+                                         fold=fold, after_step=after_step, finish=finish),
+                       reduce_retracing=True)
 
-    return loop
+
+def _loop(iterator, num_steps, *, strategy, step_fn, initial, fold, after_step, finish):
+    ran = tf.constant(0, tf.int64)
+    state = initial()
+    stopped = tf.constant(False)
+    for _ in tf.range(num_steps):
+        element = iterator.get_next_as_optional()
+        if not element.has_value():
+            break
+        features, labels = split(element.get_value())
+        per_replica = strategy.run(step_fn, args=(features, labels))
+        state, stopped = fold(state, strategy.reduce("MEAN", per_replica, axis=None))
+        if stopped:
+            break
+        if after_step is not None:
+            after_step()
+        ran += 1
+    return ran, state, stopped, (finish() if finish is not None else {})
 
 
 def make_train_loop(model: Model, jit_compile: bool = False) -> Callable:
