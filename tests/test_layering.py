@@ -82,6 +82,31 @@ def test_keras_and_tensorflow_private_apis_are_used_only_in_compat():
     assert_none(offenders)
 
 
+# The layers of docs/architecture.md: a module imports only from its own layer or those below.
+LAYERS = {
+    0: ["errors", "mode_keys", "validation", "files", "_compat", "cluster", "run_config", "fn_args"],
+    1: ["spec", "export", "export.export_output", "export.serving_input", "context", "variable_store",
+        "checkpoints", "inputs", "signature", "model", "optimization"],
+    2: ["steps", "hooks", "summaries", "saver", "model_dir", "model_dir_lock", "peer_health"],
+    3: ["train_loop", "evaluation", "prediction", "saved_model"],
+    4: ["estimator", "keras_bridge"],
+    5: ["exporters", "training", "early_stopping"],
+}
+
+
+def test_runtime_modules_import_only_their_own_layer_or_those_below():
+    layer_of = {f"keras_estimator.{name}": layer for layer, names in LAYERS.items() for name in names}
+    graph = layering.import_graph(layering.modules(), NOT_IN_CYCLES)
+    runtime = {name for name in graph if not name.startswith(APPLICATION)}
+    assert sorted(runtime - set(layer_of)) == [], "a runtime module has no layer: add it to LAYERS and docs"
+    offenders = [
+        f"{name}: imports {target} (L{layer_of[target]}) from L{layer_of[name]}"
+        for name in sorted(runtime) for target in graph[name]
+        if layer_of.get(target, -1) > layer_of[name]
+    ]
+    assert_none(offenders)
+
+
 def test_the_checks_find_what_they_look_for(tmp_path):
     """The checker itself, on a made-up package: each check reports its offender."""
     files = {
