@@ -2,7 +2,7 @@
 
 Every case gets an error of a documented type whose message names the problem (the key, the
 field, the dtype), raised before any write: the model_dir (and the export or sweep directory)
-is byte-for-byte unchanged afterwards, and one that did not exist still does not exist. The
+is byte-for-byte unchanged afterwards, and one that did not exist still does not exist.
 docs/errors.md lists the same cases.
 """
 
