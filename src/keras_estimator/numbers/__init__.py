@@ -1,7 +1,12 @@
 """The reference application: numbers written as words (num2words), read character by character.
 
-It sits beside the runtime: `keras_estimator` never imports it.
+It sits beside the runtime: `keras_estimator` never imports it. Needs the `numbers` extra.
 """
+
+try:
+    import num2words  # noqa: F401
+except ImportError as e:
+    raise ImportError("keras_estimator.numbers needs num2words: pip install 'keras-estimator[numbers]'") from e
 
 # Importing models registers its custom layers, so saved numbers models load anywhere.
 from keras_estimator.numbers.models import ARCHITECTURES, build_model

@@ -16,6 +16,7 @@ import tensorflow as tf
 
 from keras_estimator.mode_keys import ModeKeys
 from keras_estimator.numbers.vocabulary import Vocabulary, number_words
+from keras_estimator.validation import is_int
 
 TARGETS = ("parity", "magnitude", "value", "last_digit")
 
@@ -48,7 +49,7 @@ def resolve_params(params: Mapping[str, Any] | None) -> dict[str, Any]:
         raise ValueError(f"Unknown target(s) {unknown or targets}; choose from {list(TARGETS)}.")
     p["targets"] = targets
     for key in ("max_num", "batch_size", "eval_size", "pool_size"):
-        if not isinstance(p[key], (int, np.integer)) or isinstance(p[key], bool) or p[key] <= 0:
+        if not is_int(p[key]) or p[key] <= 0:
             raise ValueError(f"params[{key!r}] must be a positive integer, got {p[key]!r}.")
     if p["eval_size"] >= p["max_num"]:
         raise ValueError(f"params['eval_size'] ({p['eval_size']}) must be below max_num ({p['max_num']}).")
