@@ -11,7 +11,7 @@ import logging
 import os
 import shutil
 import time
-from typing import Any, Callable
+from typing import Callable
 
 import keras_tuner
 import tensorflow as tf
@@ -20,8 +20,10 @@ from keras_estimator.exporters import Exporter
 from keras_estimator.keras_bridge import load_keras_model, model_to_estimator
 from keras_estimator.run_config import RunConfig
 from keras_estimator.training import EvalSpec, TrainSpec, train_and_evaluate
+from keras_estimator.validation import is_int
 
 logger = logging.getLogger(__name__)
+
 
 class _NoRetracingWarning(logging.Filter):
     """Each trial is a new Estimator whose loops trace once; TensorFlow's retracing detector
@@ -82,7 +84,7 @@ class EstimatorTuner(keras_tuner.Tuner):
             raise ValueError("EstimatorTuner input_fns must be a function of hp returning (train, eval) input_fns.")
         for what, value in (("steps_per_trial", steps_per_trial), ("steps_per_epoch", steps_per_epoch),
                             ("eval_steps", eval_steps)):
-            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value <= 0):
+            if value is not None and (not is_int(value) or value <= 0):
                 raise ValueError(f"EstimatorTuner {what} must be a positive integer, got {value!r}.")
         self.input_fns = input_fns
         self.steps_per_trial = steps_per_trial

@@ -22,6 +22,7 @@ import keras_tuner
 from keras_estimator.mode_keys import ModeKeys
 from keras_estimator.numbers import data
 from keras_estimator.numbers.models import ARCHITECTURES, MODEL_DEFAULTS, build_model
+from keras_estimator.validation import is_int, is_number
 
 
 def _frozen(entries: dict[str, dict[str, Any]]) -> Mapping[str, Mapping[str, Any]]:
@@ -78,14 +79,6 @@ def objective_names(targets: Any) -> list[str]:
     return ["loss"] + [f"{t}_{name}" for t in targets for name in ("loss", _TARGET_METRIC[t])]
 
 
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_number(value: Any) -> bool:
-    return (_is_int(value) or isinstance(value, float)) and math.isfinite(value)
-
-
 def _check_value(key: str, value: Any) -> Any:
     """One value of hyperparameter `key`, converted to its type (an int is a valid float)."""
     kind = SEARCH_SPACE[key]["type"]
@@ -94,10 +87,10 @@ def _check_value(key: str, value: Any) -> Any:
             raise SearchSpaceError(key, f"takes one of {', '.join(ARCHITECTURES)}; got {value!r}")
         return value
     if kind == "int":
-        if not _is_int(value) or value <= 0:
+        if not is_int(value) or value <= 0:
             raise SearchSpaceError(key, f"takes positive integers; got {value!r}")
         return value
-    if not _is_number(value):
+    if not (is_number(value) and math.isfinite(value)):
         raise SearchSpaceError(key, f"takes numbers; got {value!r}")
     value = float(value)
     if key == "dropout" and not 0.0 <= value < 1.0:
@@ -134,7 +127,7 @@ def _check_range(key: str, table: Mapping[str, Any]) -> dict[str, Any]:
         out["sampling"] = "log"
     if "step" in table:
         step = table["step"]
-        valid = (_is_int(step) if kind == "int" else _is_number(step)) and step > 0
+        valid = (is_int(step) if kind == "int" else is_number(step) and math.isfinite(step)) and step > 0
         if not valid:
             what = "integer" if kind == "int" else "number"
             raise SearchSpaceError(key, f"needs a positive {what} step; got step = {step!r}")
@@ -317,7 +310,7 @@ class NumbersHyperModel(keras_tuner.HyperModel):
                     "With Hyperband, pass steps_per_epoch=steps_per_trial // max_epochs: it sets epochs per trial."
                 )
             epochs = kwargs.setdefault("epochs", 1)
-            if not _is_int(steps_per_trial) or steps_per_trial < max(epochs, 1):
+            if not is_int(steps_per_trial) or steps_per_trial < max(epochs, 1):
                 raise ValueError(f"steps_per_trial must be an integer >= epochs ({epochs}); got {steps_per_trial!r}.")
             kwargs["steps_per_epoch"] = steps_per_trial // epochs
         kwargs.setdefault("verbose", 0)  # A progress bar per trial epoch drowns the tuner's log.

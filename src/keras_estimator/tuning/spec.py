@@ -35,6 +35,7 @@ except ModuleNotFoundError:  # Python 3.10
 from keras_estimator.numbers import data as numbers_data  # Not `data`: a SweepSpec field.
 from keras_estimator.numbers.vocabulary import number_words
 from keras_estimator.tuning.hypermodel import SearchSpaceError, normalize_override, objective_names
+from keras_estimator.validation import is_int
 
 MODES = ("estimator", "fit")
 ORACLES = ("random", "bayesian", "hyperband")
@@ -67,10 +68,6 @@ def _fail(source: str | None, field: str, reason: str) -> SpecError:
 def _unknown(src: str | None, paths: list[str], what: str, allowed) -> SpecError:
     verb = f"is not a known {what}" if len(paths) == 1 else f"are not known {what}s"
     return _fail(src, ", ".join(paths), f"{verb}; allowed: {', '.join(allowed)}")
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _default_direction(objective: str) -> str:
@@ -147,9 +144,9 @@ class SweepSpec:
         lows = {"max_trials": 1, "steps_per_trial": 1, "hyperband_factor": 2, "max_epochs": 1, "seed": 0}
         for key, low in lows.items():
             value = getattr(self, key)
-            if not _is_int(value) or value < low:
+            if not is_int(value) or value < low:
                 raise fail(f"[sweep].{key}", f"must be an integer >= {low}; got {value!r}")
-        if self.eval_steps is not None and (not _is_int(self.eval_steps) or self.eval_steps < 1):
+        if self.eval_steps is not None and (not is_int(self.eval_steps) or self.eval_steps < 1):
             raise fail("[sweep].eval_steps",
                        f"must be an integer >= 1 (omit it for the whole eval set); got {self.eval_steps!r}")
         if self.oracle == "hyperband" and self.steps_per_trial < self.max_epochs:
@@ -233,22 +230,8 @@ def _check_data(params: Any, src: str | None) -> dict[str, Any]:
     unknown = [k for k in params if k not in DATA_KEYS]
     if unknown:
         raise _unknown(src, [f"[data].{k}" for k in unknown], "key", DATA_KEYS)
-    # resolve_params leaves these unchecked; the others it checks below.
-    if "lang" in params:
-        if not isinstance(params["lang"], str):
-            raise _fail(src, "[data].lang", f"must be a string; got {params['lang']!r}")
-        try:
-            number_words(1, params["lang"])
-        except ValueError as e:
-            raise _fail(src, "[data].lang", f"is not a num2words language: {e}") from None
-    if "seed" in params and (not _is_int(params["seed"]) or params["seed"] < 0):
-        raise _fail(src, "[data].seed", f"must be an integer >= 0; got {params['seed']!r}")
+    _check_unresolved(params, src)
     boundaries = params.get("bucket_boundaries")
-    positive_ints = isinstance(boundaries, (list, tuple)) and all(_is_int(b) and b > 0 for b in boundaries)
-    if boundaries is not None and not positive_ints:
-        raise _fail(src, "[data].bucket_boundaries", f"must be a list of positive integers; got {boundaries!r}")
-    if "targets" in params and not isinstance(params["targets"], (str, list, tuple)):
-        raise _fail(src, "[data].targets", f"must be a list of target names; got {params['targets']!r}")
     try:
         resolved = numbers_data.resolve_params(params)
     except ValueError as e:
@@ -261,6 +244,25 @@ def _check_data(params: Any, src: str | None) -> dict[str, Any]:
     if boundaries is not None:
         params["bucket_boundaries"] = list(boundaries)
     return params
+
+
+def _check_unresolved(params: dict[str, Any], src: str | None) -> None:
+    """The data params `resolve_params` leaves unchecked (it checks the others)."""
+    if "lang" in params:
+        if not isinstance(params["lang"], str):
+            raise _fail(src, "[data].lang", f"must be a string; got {params['lang']!r}")
+        try:
+            number_words(1, params["lang"])
+        except ValueError as e:
+            raise _fail(src, "[data].lang", f"is not a num2words language: {e}") from None
+    if "seed" in params and (not is_int(params["seed"]) or params["seed"] < 0):
+        raise _fail(src, "[data].seed", f"must be an integer >= 0; got {params['seed']!r}")
+    boundaries = params.get("bucket_boundaries")
+    positive_ints = isinstance(boundaries, (list, tuple)) and all(is_int(b) and b > 0 for b in boundaries)
+    if boundaries is not None and not positive_ints:
+        raise _fail(src, "[data].bucket_boundaries", f"must be a list of positive integers; got {boundaries!r}")
+    if "targets" in params and not isinstance(params["targets"], (str, list, tuple)):
+        raise _fail(src, "[data].targets", f"must be a list of target names; got {params['targets']!r}")
 
 
 def _check_search_space(overrides: Any, src: str | None) -> dict[str, Any]:

@@ -12,33 +12,30 @@ Output layout under the sweep directory (default `tuning/results/<name>/`, git-i
 
 from __future__ import annotations
 
-import csv
 import dataclasses
-import io
-import json
 import logging
-import math
 import os
 import shutil
-import time
 from typing import Any, Callable
 
 import keras_tuner
 
-from keras_estimator.files import write_text_atomically
+from keras_estimator.files import read_json, write_json_atomically, write_text_atomically
 from keras_estimator.keras_bridge import model_to_estimator
 from keras_estimator.mode_keys import ModeKeys
 from keras_estimator.numbers import data, serving_input_receiver_fn
 from keras_estimator.run_config import RunConfig
-from keras_estimator.tuning.estimator_tuner import EstimatorTuner
 from keras_estimator.tuning.hypermodel import NumbersHyperModel
+from keras_estimator.tuning.leaderboard import format_leaderboard, leaderboard, leaderboard_csv
 from keras_estimator.tuning.spec import SpecError, SweepSpec, load_spec
+from keras_estimator.tuning.timed import (
+    TimedBayesianOptimization, TimedEstimatorTuner, TimedHyperband, TimedRandomSearch, TimedTuner,
+)
 
 logger = logging.getLogger(__name__)
 
 RESULTS_DIR = os.path.join("tuning", "results")
 PROJECT = "trials"
-_TIMING = "timing.json"
 
 
 @dataclasses.dataclass
@@ -61,26 +58,6 @@ class SweepResult:
     best_params_path: str
     export_path: str | None
     trials_run: int
-
-
-class _TimedMixin:
-    """Records each trial's wall time and training steps in its directory (`timing.json`)."""
-
-    def on_trial_begin(self, trial):
-        self._trial_start = time.monotonic()
-        super().on_trial_begin(trial)
-
-    def on_trial_end(self, trial):
-        record = {"seconds": time.monotonic() - self._trial_start, "steps": self._trial_steps(trial.hyperparameters)}
-        _write_json(os.path.join(self.get_trial_dir(trial.trial_id), _TIMING), record)
-        super().on_trial_end(trial)
-        self._trials_run = getattr(self, "_trials_run", 0) + 1
-        if self._on_trial_end is not None:
-            self._on_trial_end(trial)
-
-
-def _tuner_class(base: type) -> type:
-    return type(f"Timed{base.__name__}", (_TimedMixin, base), {})
 
 
 def _objective(spec: SweepSpec) -> keras_tuner.Objective:
@@ -112,9 +89,10 @@ def _steps_per_epoch(spec: SweepSpec) -> int:
 def make_tuner(
     spec: SweepSpec, directory: str | os.PathLike, overwrite: bool = False,
     on_trial_end: Callable[[Any], None] | None = None,
-) -> keras_tuner.Tuner:
+) -> TimedTuner:
     """The keras-tuner tuner for a spec: an `EstimatorTuner` (mode "estimator") or keras-tuner's
-    own RandomSearch / BayesianOptimization / Hyperband on `NumbersHyperModel` (mode "fit").
+    own RandomSearch / BayesianOptimization / Hyperband on `NumbersHyperModel` (mode "fit"),
+    each with `TimedTuner`'s trial timing.
 
     Args:
         spec: The sweep.
@@ -126,37 +104,40 @@ def make_tuner(
         ImportError: for the bayesian oracle without scipy and scikit-learn.
     """
     hypermodel = NumbersHyperModel(spec.data, spec.search_space, name=spec.name)
-    common = {"directory": os.fspath(directory), "project_name": PROJECT, "overwrite": overwrite}
-    kwargs = _oracle_kwargs(spec)
-    spe = _steps_per_epoch(spec)
+    common = {"directory": os.fspath(directory), "project_name": PROJECT, "overwrite": overwrite,
+              "trial_steps": _trial_steps(_steps_per_epoch(spec)), "on_trial_end": on_trial_end}
     if spec.mode == "estimator":
-        oracle_cls = {
-            "random": keras_tuner.oracles.RandomSearchOracle,
-            "bayesian": keras_tuner.oracles.BayesianOptimizationOracle,
-            "hyperband": keras_tuner.oracles.HyperbandOracle,
-        }[spec.oracle]
+        return _estimator_tuner(spec, hypermodel, common)
+    tuner_cls = {"random": TimedRandomSearch, "bayesian": TimedBayesianOptimization,
+                 "hyperband": TimedHyperband}[spec.oracle]
+    return tuner_cls(hypermodel=hypermodel, **_oracle_kwargs(spec), **common)
 
-        def input_fns(hp):
-            params = hypermodel.params(hp)
-            return (lambda: data.input_fn(params, ModeKeys.TRAIN)), (lambda: data.input_fn(params, ModeKeys.EVAL))
 
-        tuner = _tuner_class(EstimatorTuner)(
-            oracle_cls(**kwargs), hypermodel, input_fns, steps_per_trial=spec.steps_per_trial,
-            steps_per_epoch=spe, eval_steps=spec.eval_steps,
-            config=RunConfig(tf_random_seed=spec.seed, log_step_count_steps=None), **common,
-        )
-        tuner._trial_steps = tuner.max_steps
-    else:
-        base = {"random": keras_tuner.RandomSearch, "bayesian": keras_tuner.BayesianOptimization,
-                "hyperband": keras_tuner.Hyperband}[spec.oracle]
-        tuner = _tuner_class(base)(hypermodel=hypermodel, **kwargs, **common)
+def _estimator_tuner(spec: SweepSpec, hypermodel: NumbersHyperModel, common: dict[str, Any]) -> TimedTuner:
+    oracle_cls = {
+        "random": keras_tuner.oracles.RandomSearchOracle,
+        "bayesian": keras_tuner.oracles.BayesianOptimizationOracle,
+        "hyperband": keras_tuner.oracles.HyperbandOracle,
+    }[spec.oracle]
 
-        def trial_steps(hp):
-            return int(hp.values.get("tuner/epochs", 1)) * spe
+    def input_fns(hp):
+        params = hypermodel.params(hp)
+        return (lambda: data.input_fn(params, ModeKeys.TRAIN)), (lambda: data.input_fn(params, ModeKeys.EVAL))
 
-        tuner._trial_steps = trial_steps
-    tuner._on_trial_end = on_trial_end
-    return tuner
+    return TimedEstimatorTuner(
+        oracle_cls(**_oracle_kwargs(spec)), hypermodel, input_fns, steps_per_trial=spec.steps_per_trial,
+        steps_per_epoch=_steps_per_epoch(spec), eval_steps=spec.eval_steps,
+        config=RunConfig(tf_random_seed=spec.seed, log_step_count_steps=None), **common,
+    )
+
+
+def _trial_steps(steps_per_epoch: int) -> Callable[[keras_tuner.HyperParameters], int]:
+    """A trial's training steps: Hyperband's epochs for the trial (1 for other oracles) times
+    the steps of an epoch, as `EstimatorTuner.max_steps` and `NumbersHyperModel.fit` count."""
+    def trial_steps(hp: keras_tuner.HyperParameters) -> int:
+        return int(hp.values.get("tuner/epochs", 1)) * steps_per_epoch
+
+    return trial_steps
 
 
 def _search(tuner: keras_tuner.Tuner, spec: SweepSpec) -> None:
@@ -168,48 +149,6 @@ def _search(tuner: keras_tuner.Tuner, spec: SweepSpec) -> None:
         tuner.search(steps_per_epoch=_steps_per_epoch(spec), **fit_kwargs)
     else:
         tuner.search(steps_per_trial=spec.steps_per_trial, **fit_kwargs)
-
-
-def leaderboard(tuner: keras_tuner.Tuner) -> list[dict[str, Any]]:
-    """One row per trial (trial, status, objective, steps, seconds, hyperparameters), completed
-    trials best first, then the others."""
-    rows = []
-    for trial in tuner.oracle.trials.values():
-        timing_path = os.path.join(tuner.get_trial_dir(trial.trial_id), _TIMING)
-        timing = _read_json(timing_path) if os.path.exists(timing_path) else {}
-        rows.append({
-            "trial": trial.trial_id,
-            "status": str(trial.status),
-            "objective": None if trial.score is None else float(trial.score),
-            "steps": timing.get("steps"),
-            "seconds": None if timing.get("seconds") is None else round(float(timing["seconds"]), 2),
-            **{k: v for k, v in trial.hyperparameters.values.items() if not k.startswith("tuner/")},
-        })
-    sign = -1.0 if tuner.oracle.objective.direction == "max" else 1.0
-    rows.sort(key=lambda r: (r["objective"] is None, sign * (r["objective"] or 0.0), r["trial"]))
-    return rows
-
-
-def format_leaderboard(rows: list[dict[str, Any]], objective: str) -> str:
-    """The leaderboard as a plain-text table."""
-    if not rows:
-        return "(no trials)"
-    fixed = ["trial", "status", "objective", "steps", "seconds"]
-    hp_keys = sorted({k for r in rows for k in r} - set(fixed))
-    header = ["trial", "status", objective, "steps", "seconds"] + hp_keys
-    table = [header] + [[_cell(r.get(k)) for k in fixed + hp_keys] for r in rows]
-    widths = [max(len(line[i]) for line in table) for i in range(len(header))]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(line, widths)).rstrip() for line in table]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, float):
-        return f"{value:.4g}" if math.isfinite(value) else str(value)
-    return str(value)
 
 
 def run_sweep(
@@ -249,11 +188,28 @@ def run_sweep(
     if not overwrite:
         _check_resumable(spec, directory)
     os.makedirs(directory, exist_ok=True)
-    _write_json(os.path.join(directory, "spec.json"), spec.to_dict())
+    write_json_atomically(os.path.join(directory, "spec.json"), spec.to_dict())
     tuner = make_tuner(spec, directory, overwrite=overwrite, on_trial_end=on_trial_end)
     _search(tuner, spec)
 
     rows = leaderboard(tuner)
+    _check_completed(tuner, rows, spec)
+    write_json_atomically(os.path.join(directory, "leaderboard.json"), rows)
+    write_text_atomically(os.path.join(directory, "leaderboard.csv"), leaderboard_csv(rows))
+
+    best_trial = tuner.oracle.get_best_trials(1)[0]
+    best_params = tuner.hypermodel.params(best_trial.hyperparameters)
+    best_params_path = os.path.join(directory, "best_params.json")
+    write_json_atomically(best_params_path, best_params)
+    export_path = _export_best(tuner, spec, best_trial, best_params, directory) if export else None
+    if print_fn is not None:
+        print_fn(format_leaderboard(rows, spec.objective))
+        print_fn(f"best params: {best_params_path}" + (f"\nbest export: {export_path}" if export_path else ""))
+    return SweepResult(directory, rows, best_params, best_params_path, export_path, tuner.trials_run)
+
+
+def _check_completed(tuner: TimedTuner, rows: list[dict[str, Any]], spec: SweepSpec) -> None:
+    """Logs the failed trials; raises RuntimeError if none completed."""
     completed = [r for r in rows if r["status"] == "COMPLETED" and r["objective"] is not None]
     failed = [t for t in tuner.oracle.trials.values() if str(t.status) in ("FAILED", "INVALID")]
     for trial in failed:
@@ -261,27 +217,13 @@ def run_sweep(
     if not completed:
         detail = (failed[0].message or "").strip() if failed else "no trial ran"
         raise RuntimeError(f"Sweep {spec.name!r}: no trial completed. First failure:\n{detail}")
-    _write_json(os.path.join(directory, "leaderboard.json"), rows)
-    write_text_atomically(os.path.join(directory, "leaderboard.csv"), _csv(rows))
-
-    best_trial = tuner.oracle.get_best_trials(1)[0]
-    best_params = tuner.hypermodel.params(best_trial.hyperparameters)
-    best_params_path = os.path.join(directory, "best_params.json")
-    _write_json(best_params_path, best_params)
-    export_path = _export_best(tuner, spec, best_trial, best_params, directory) if export else None
-    if print_fn is not None:
-        print_fn(format_leaderboard(rows, spec.objective))
-        print_fn(f"best params: {best_params_path}" + (f"\nbest export: {export_path}" if export_path else ""))
-    return SweepResult(directory, rows, best_params, best_params_path, export_path,
-                       getattr(tuner, "_trials_run", 0))
 
 
 def _check_resumable(spec: SweepSpec, directory: str) -> None:
     """Resuming under another spec would mix trials of two searches in one leaderboard."""
-    path = os.path.join(directory, "spec.json")
-    if not os.path.exists(path):
+    before, now = read_json(os.path.join(directory, "spec.json")), spec.to_dict()
+    if before is None:
         return
-    before, now = _read_json(path), spec.to_dict()
     changed = sorted(
         f"[{section}].{key}"
         for section in set(before) | set(now)
@@ -307,21 +249,3 @@ def _export_best(tuner, spec, trial, params, directory) -> str:
         estimator = model_to_estimator(tuner.load_model(trial), model_dir=model_dir)
     path = estimator.export_saved_model(os.path.join(directory, "export"), serving_input_receiver_fn(params))
     return path.decode() if isinstance(path, bytes) else path
-
-
-def _csv(rows: list[dict[str, Any]]) -> str:
-    keys = list(dict.fromkeys(k for r in rows for k in r))
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=keys, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return out.getvalue()
-
-
-def _write_json(path: str, value: Any) -> None:
-    write_text_atomically(path, json.dumps(value, indent=2, sort_keys=True) + "\n")
-
-
-def _read_json(path: str) -> Any:
-    with open(path, encoding="utf-8") as f:
-        return json.load(f)
