@@ -3,26 +3,25 @@
 A model_dir written by `train` holds `params.json` (the numbers params it was trained with, in
 the form `--hparams` reads) and either the Estimator's checkpoints (`--path estimator`, with the
 converted Keras model under `keras/`) or, for `--path fit`, the Keras model in `fit/model.keras`.
-`evaluate`, `predict` and `export` read both.
+`evaluate`, `predict` and `export` read both. What they print is in `output`; the demo
+command is `demo`.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
-import math
 import os
 import shutil
 import tempfile
-import time
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Mapping
 
 import keras
 import numpy as np
-import tensorflow as tf
 
 from keras_estimator import checkpoints as ckpt_lib
-from keras_estimator.files import write_text_atomically
+from keras_estimator.files import read_json, write_atomically, write_json_atomically
 from keras_estimator.keras_bridge import KERAS_MODEL_FILE, model_to_estimator
 from keras_estimator.mode_keys import ModeKeys
 from keras_estimator.numbers import data as numbers_data
@@ -51,13 +50,15 @@ def read_hparams(path: str) -> dict[str, Any]:
     Raises:
         CliError: if it cannot be read, is not a JSON object, or has an unknown key.
     """
+    missing = object()
     try:
-        with open(path, encoding="utf-8") as f:
-            value = json.load(f)
+        value = read_json(path, default=missing)
     except OSError as e:
         raise CliError(f"cannot read hparams file {path}: {e.strerror}") from None
     except json.JSONDecodeError as e:
         raise CliError(f"hparams file {path} is not valid JSON: {e}") from None
+    if value is missing:
+        raise CliError(f"cannot read hparams file {path}: {os.strerror(errno.ENOENT)}")
     if not isinstance(value, dict):
         raise CliError(f"hparams file {path} must hold a JSON object of params, got {type(value).__name__}")
     unknown = sorted(k for k in value if k not in PARAM_KEYS)
@@ -108,8 +109,7 @@ def merge_params(model_dir: str, hparams: Mapping[str, Any], flags: Mapping[str,
 
 
 def write_params(model_dir: str, params: Mapping[str, Any]) -> None:
-    text = json.dumps(_jsonable(params), indent=2, sort_keys=True) + "\n"
-    write_text_atomically(os.path.join(model_dir, PARAMS_FILE), text)
+    write_json_atomically(os.path.join(model_dir, PARAMS_FILE), _jsonable(params))
 
 
 def _jsonable(params: Mapping[str, Any]) -> dict[str, Any]:
@@ -262,97 +262,6 @@ def _train_fit(model_dir, params, model, steps, max_steps) -> int:
             shuffle=False,  # input_fn shuffles.
             callbacks=[ProgressCallback(Progress(start, last)), keras.callbacks.TensorBoard(logs, update_freq=100)],
         )
-        _save_atomically(model, fit_file)
+        # A crash leaves the previous model file or the new one, never half of one.
+        write_atomically(fit_file, model.save, suffix=".keras")
     return start
-
-
-def _save_atomically(model: keras.Model, path: str) -> None:
-    """A crash leaves the previous model file or the new one, never half of one."""
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    tmp = os.path.join(os.path.dirname(path), f".tmp-{os.getpid()}-{os.path.basename(path)}")
-    model.save(tmp)
-    os.replace(tmp, path)
-
-
-# -- output --------------------------------------------------------------------------------
-
-def format_metrics(results: Mapping[str, float]) -> str:
-    """`name  value` lines, global_step last."""
-    names = sorted(k for k in results if k != "global_step") + (["global_step"] if "global_step" in results else [])
-    width = max(len(n) for n in names)
-    return "\n".join(
-        f"{n:<{width}}  {int(results[n]) if n == 'global_step' else f'{results[n]:.4f}'}" for n in names
-    )
-
-
-def describe(target: str, value: np.ndarray) -> str:
-    """A prediction as a person reads it."""
-    value = np.asarray(value).reshape(-1)
-    if target == "parity":
-        p = float(value[0])
-        return f"{'odd' if p >= 0.5 else 'even'} ({max(p, 1 - p):.2f})"
-    if target == "magnitude":
-        k = int(np.argmax(value))
-        return f"{k + 1} digit{'s' if k else ''} ({float(value[k]):.2f})"
-    if target == "last_digit":
-        k = int(np.argmax(value))
-        return f"{k} ({float(value[k]):.2f})"
-    if target == "value":
-        return f"~{max(10 ** float(value[0]) - 1, 0):.4g}"
-    return str(value.tolist())
-
-
-def table(header: list[str], rows: Iterable[list[str]]) -> str:
-    rows = [header, *rows]
-    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
-
-
-def prediction_table(words: list[str], predictions: list[Mapping[str, np.ndarray]], targets: list[str]) -> str:
-    return table(["words", *targets], ([w, *(describe(t, p[t]) for t in targets)] for w, p in zip(words, predictions)))
-
-
-# -- demo ----------------------------------------------------------------------------------
-
-DEMO_PARAMS = {"lang": "en", "targets": ["parity"], "model": "gru", "units": 32, "embedding_dim": 16,
-               "learning_rate": 1e-2, "batch_size": 64}
-DEMO_NUMBERS = (7, 42, 100, 1001, 31_415, 99_998, 123_457, 999_999)
-DEMO_MIN_ACCURACY = 0.95
-
-
-def demo(model_dir: str, export_dir: str, steps: int, print_fn: Callable[[str], None] = print) -> bool:
-    """English parity end to end on the Estimator path: train, evaluate, export, reload the
-    export in this process, predict from raw words. Returns whether accuracy reached 95%."""
-    t0 = time.monotonic()
-    params = merge_params(model_dir, {}, DEMO_PARAMS)
-    print_fn(f"1/4 train: {params['model']}-{params['units']} on English parity, {steps} steps -> {model_dir}")
-    results = train(model_dir, params, max_steps=steps, print_fn=print_fn)
-    trained = TrainedModel(model_dir)
-    print_fn(f"2/4 evaluate on {params['eval_size']} held-out numbers")
-    print_fn(format_metrics(results))
-
-    print_fn(f"3/4 export the raw-words SavedModel -> {export_dir}")
-    export_path = trained.export(export_dir)
-
-    print_fn("4/4 reload the export with tf.saved_model.load and ask it in words")
-    numbers = np.array(DEMO_NUMBERS)
-    words = [number_words(n, "en") for n in numbers]
-    words[1] = words[1].title()  # Raw client text: the export lower-cases it.
-    serve = tf.saved_model.load(export_path).signatures["serving_default"]
-    served = serve(words=tf.constant(words))["parity"].numpy()[:, 0]
-    estimated = np.array([p["parity"][0] for p in trained.predict(words)])
-    if not np.allclose(served, estimated, atol=1e-5):
-        raise RuntimeError(f"the export and the Estimator disagree: {served} vs {estimated}")
-    truth = numbers_data.target_values(numbers, "parity")
-    rows = [[w, str(n), "odd" if t else "even", describe("parity", [p]), "yes" if (p >= 0.5) == bool(t) else "NO"]
-            for w, n, t, p in zip(words, numbers, truth, served)]
-    print_fn(table(["words", "number", "truth", "export says", "right"], rows))
-
-    accuracy = results["accuracy"]
-    print_fn(f"accuracy on {params['eval_size']} held-out numbers: {accuracy:.2%}"
-             f" (needs {DEMO_MIN_ACCURACY:.0%}); {time.monotonic() - t0:.0f} s")
-    print_fn(f"model_dir: {model_dir}    (tensorboard --logdir {model_dir})")
-    print_fn(f"export:    {export_path}")
-    return accuracy >= DEMO_MIN_ACCURACY and not math.isnan(accuracy)

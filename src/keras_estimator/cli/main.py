@@ -13,6 +13,8 @@ import os
 import sys
 from typing import Sequence
 
+from keras_estimator.validation import is_number  # Light: parsing stays free of TensorFlow.
+
 PROG = "keras-estimator"
 EXAMPLES = """\
 examples:
@@ -41,7 +43,7 @@ def _nonnegative_float(text: str) -> float:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
-    if not value >= 0:
+    if not is_number(value) or value < 0:  # NaN is not a number here.
         raise argparse.ArgumentTypeError(f"must be a number >= 0, got {text!r}")
     return value
 

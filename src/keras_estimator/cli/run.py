@@ -6,7 +6,7 @@ import argparse
 import os
 import sys
 
-from keras_estimator.cli import commands
+from keras_estimator.cli import commands, demo as demo_command, output
 from keras_estimator.cli.commands import CliError
 from keras_estimator.errors import CheckpointNotFoundError, InputError, NanLossDuringTrainingError
 from keras_estimator.tuning import SpecError
@@ -32,13 +32,13 @@ def train(args: argparse.Namespace) -> int:
         args.model_dir, params, steps=steps, max_steps=args.max_steps, path=args.path,
         save_checkpoints_steps=args.save_checkpoints_steps, eval_steps=args.eval_steps,
     )
-    print(commands.format_metrics(results))
+    print(output.format_metrics(results))
     print(f"model_dir: {args.model_dir}    (tensorboard --logdir {args.model_dir})")
     return 0
 
 
 def evaluate(args: argparse.Namespace) -> int:
-    print(commands.format_metrics(commands.TrainedModel(args.model_dir).evaluate(args.steps)))
+    print(output.format_metrics(commands.TrainedModel(args.model_dir).evaluate(args.steps)))
     return 0
 
 
@@ -50,7 +50,7 @@ def predict(args: argparse.Namespace) -> int:
     if not words:
         raise CliError("no words given: pass them as arguments or one per line on stdin")
     predictions = trained.predict(words)
-    print(commands.prediction_table(words, predictions, trained.params["targets"]))
+    print(output.prediction_table(words, predictions, trained.params["targets"]))
     return 0
 
 
@@ -69,7 +69,7 @@ def tune(args: argparse.Namespace) -> int:
 
 
 def demo(args: argparse.Namespace) -> int:
-    ok = commands.demo(args.model_dir, args.export_dir, args.steps)
+    ok = demo_command.demo(args.model_dir, args.export_dir, args.steps)
     if not ok:
-        print(f"keras-estimator demo: accuracy below {commands.DEMO_MIN_ACCURACY:.0%}", file=sys.stderr)
+        print(f"keras-estimator demo: accuracy below {demo_command.DEMO_MIN_ACCURACY:.0%}", file=sys.stderr)
     return 0 if ok else 1
