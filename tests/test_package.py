@@ -5,6 +5,8 @@ import pathlib
 import subprocess
 import sys
 
+import pytest
+
 import keras_estimator as ke
 
 
@@ -37,3 +39,17 @@ def _type_checking_imports() -> dict[str, str]:
 
 def test_the_type_checking_imports_are_the_lazy_exports():
     assert _type_checking_imports() == ke._EXPORTS
+
+
+@pytest.mark.parametrize("package, missing, extra", [
+    ("keras_estimator.numbers", "num2words", "numbers"),
+    ("keras_estimator.tuning", "keras_tuner", "tuning"),
+    ("keras_estimator.tuning", "num2words", "tuning"),
+])
+def test_a_missing_extra_is_named_on_import(package, missing, extra):
+    # A None entry in sys.modules makes `import <missing>` fail as if it were not installed.
+    code = (f"import sys; sys.modules[{missing!r}] = None\n"
+            f"try:\n    import {package}\nexcept ImportError as e:\n    print(e)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert f"pip install 'keras-estimator[{extra}]'" in done.stdout, done.stdout
