@@ -86,7 +86,7 @@ def test_keras_and_tensorflow_private_apis_are_used_only_in_compat():
 LAYERS = {
     0: ["errors", "mode_keys", "validation", "files", "_compat", "cluster", "run_config", "fn_args"],
     1: ["spec", "export", "export.export_output", "export.serving_input", "context", "variable_store",
-        "checkpoints", "inputs", "signature", "model", "optimization"],
+        "checkpoints", "datasets", "signature", "model", "optimization"],
     2: ["steps", "hooks", "summaries", "saver", "model_dir", "model_dir_lock", "peer_health"],
     3: ["train_loop", "evaluation", "prediction", "saved_model"],
     4: ["estimator", "keras_bridge"],

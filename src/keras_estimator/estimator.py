@@ -16,7 +16,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_estimator import checkpoints as ckpt_lib
-from keras_estimator import evaluation, inputs, prediction, saved_model
+from keras_estimator import datasets, evaluation, prediction, saved_model
 from keras_estimator import fn_args
 from keras_estimator.hooks import CheckpointSaverListener, Hook, HookList, RunContext
 from keras_estimator.mode_keys import ModeKeys
@@ -169,7 +169,7 @@ class Estimator:
                 logger.info("Skipping training since max_steps has already saved.")
                 self._last_train_result = {"global_step": start, "loss": None}
                 return self
-            dataset, distributed = inputs.train_datasets(input_fn, self._model.strategy, self.params, self._config)
+            dataset, distributed = datasets.train_datasets(input_fn, self._model.strategy, self.params, self._config)
             self._model.prepare_dataset(ModeKeys.TRAIN, dataset, session.latest)
             session.start_writing()
             loop = TrainLoop(self._model, self._steps, hooks, saver)
@@ -284,7 +284,7 @@ class Estimator:
         )
 
     def _dataset(self, input_fn: Callable, mode: str) -> tf.data.Dataset:
-        return inputs.call_input_fn(input_fn, mode, self.params, self._config)
+        return datasets.call_input_fn(input_fn, mode, self.params, self._config)
 
 
 def _checkpoint_variables(model_dir: str) -> tuple[str, dict[str, str]]:

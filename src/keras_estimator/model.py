@@ -19,7 +19,7 @@ import tensorflow as tf
 
 from keras_estimator import checkpoints as ckpt_lib
 from keras_estimator import context as context_lib
-from keras_estimator import fn_args, inputs
+from keras_estimator import datasets, fn_args
 from keras_estimator.errors import InputError
 from keras_estimator.mode_keys import ModeKeys
 from keras_estimator.run_config import RunConfig
@@ -90,7 +90,7 @@ class Model:
             )
             with context_lib.enter(ctx):
                 spec = fn_args.call(self.model_fn, {
-                    "features": inputs.wrap(features), "labels": inputs.wrap(labels, inputs.LabelDict),
+                    "features": datasets.wrap(features), "labels": datasets.wrap(labels, datasets.LabelDict),
                     "mode": mode, "params": self.params, "config": self.config,
                 })
         if not isinstance(spec, EstimatorSpec):
@@ -135,7 +135,7 @@ class Model:
 
     def prepare_dataset(self, mode: str, dataset: tf.data.Dataset, checkpoint: str | None) -> Any:
         """`prepare` for a dataset's element spec; returns the features' spec."""
-        features_spec, labels_spec = inputs.split_element_spec(dataset.element_spec, mode)
+        features_spec, labels_spec = datasets.split_element_spec(dataset.element_spec, mode)
         self.prepare(mode, features_spec, labels_spec, checkpoint)
         return features_spec
 
@@ -233,9 +233,9 @@ def trace_errors(mode: str, features_spec: Any, labels_spec: Any) -> Iterator[No
             seen.add(id(cause))
             cause = cause.__cause__ or cause.__context__
         if isinstance(e, (TypeError, ValueError)) and len(e.args) == 1 and isinstance(e.args[0], str):
-            labels = inputs.describe(labels_spec) if labels_spec is not None else None
+            labels = datasets.describe(labels_spec) if labels_spec is not None else None
             e.args = (
                 f"{e.args[0]}\n(keras_estimator) model_fn failed in mode {mode!r} with features "
-                f"{inputs.describe(features_spec)} and labels {labels}.",
+                f"{datasets.describe(features_spec)} and labels {labels}.",
             )
         raise

@@ -1,4 +1,4 @@
-"""Calling input_fn and checking what it returns, before anything runs or is written."""
+"""Calling input_fn and checking the dataset it returns, before anything runs or is written."""
 
 from __future__ import annotations
 
