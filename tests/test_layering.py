@@ -91,6 +91,8 @@ LAYERS = {
     3: ["train_loop", "evaluation", "prediction", "saved_model"],
     4: ["estimator", "keras_bridge"],
     5: ["exporters", "training", "early_stopping"],
+    # `import keras_estimator.tensorflow as tf`: TensorFlow with tf.estimator's names back.
+    6: ["tensorflow", "tensorflow.overrides", "tensorflow.compat", "tensorflow.compat.v1", "tensorflow.compat.v2"],
 }
 
 

@@ -1,0 +1,19 @@
+"""`tf.compat.v2` with tf.estimator's names back (see keras_estimator.tensorflow)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import tensorflow
+
+from keras_estimator.tensorflow.overrides import names, resolve
+
+_PATH = "tensorflow.compat.v2"
+
+
+def __getattr__(name: str) -> Any:
+    return resolve(tensorflow.compat.v2, _PATH, name)
+
+
+def __dir__() -> list[str]:
+    return names(tensorflow.compat.v2, _PATH)

@@ -1,0 +1,45 @@
+"""Which TF1-era names the `keras_estimator.tensorflow` modules answer themselves.
+
+Each proxy module asks `override(module_path, name)` first and falls back to TensorFlow's own
+attribute. Names are resolved lazily, so importing the proxy costs no more than TensorFlow.
+"""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+from typing import Any
+
+_MISSING = object()
+
+# TensorFlow module path -> {attribute: "keras_estimator module[:attribute]"}.
+OVERRIDES: dict[str, dict[str, str]] = {
+    "tensorflow.compat.v1": {"estimator": "keras_estimator"},
+    "tensorflow.compat.v2": {"estimator": "keras_estimator"},
+}
+
+
+def public_api() -> ModuleType:
+    """The keras_estimator package: what `tf.estimator` was."""
+    return importlib.import_module("keras_estimator")
+
+
+def override(module_path: str, name: str) -> Any:
+    """keras_estimator's object for `<module_path>.<name>`, or `MISSING` if TensorFlow's own."""
+    target = OVERRIDES.get(module_path, {}).get(name)
+    if target is None:
+        return _MISSING
+    module, _, attribute = target.partition(":")
+    value = importlib.import_module(module)
+    return getattr(value, attribute) if attribute else value
+
+
+def resolve(module: ModuleType, module_path: str, name: str) -> Any:
+    """`override(module_path, name)`, else `getattr(module, name)` (raising AttributeError)."""
+    value = override(module_path, name)
+    return getattr(module, name) if value is _MISSING else value
+
+
+def names(module: ModuleType, module_path: str) -> list[str]:
+    """dir() of a proxy: TensorFlow's names and the overridden ones."""
+    return sorted(set(dir(module)) | set(OVERRIDES.get(module_path, {})))

@@ -1,0 +1,29 @@
+"""keras_estimator.tensorflow: TensorFlow with tf.estimator's names back, TensorFlow untouched."""
+
+import tensorflow
+
+import keras_estimator as ke
+import keras_estimator.tensorflow as tf
+import keras_estimator.tensorflow.compat.v1 as tf1
+
+
+def test_estimator_names_are_keras_estimators():
+    assert tf.estimator.Estimator is ke.Estimator
+    assert tf.estimator.ModeKeys.TRAIN == "train"
+    assert tf.compat.v1.estimator.EstimatorSpec is ke.EstimatorSpec
+    assert tf1.estimator.RunConfig is ke.RunConfig
+    assert tf.compat.v2.estimator.train_and_evaluate is ke.train_and_evaluate
+
+
+def test_every_other_name_is_tensorflows_own():
+    assert tf.constant is tensorflow.constant
+    assert tf.keras is tensorflow.keras
+    assert tf.compat.v1.placeholder is tensorflow.compat.v1.placeholder
+    assert tf1.train.AdamOptimizer is tensorflow.compat.v1.train.AdamOptimizer
+    assert tf.compat.as_bytes is tensorflow.compat.as_bytes
+    assert "estimator" in dir(tf) and "constant" in dir(tf) and "estimator" in dir(tf1)
+
+
+def test_tensorflow_itself_is_not_changed():
+    assert not hasattr(tensorflow, "estimator")
+    assert not hasattr(tensorflow.compat.v1, "estimator")
