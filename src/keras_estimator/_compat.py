@@ -138,3 +138,26 @@ def write_checkpoint_state(save_dir: str, model_checkpoint_path: str,
         all_model_checkpoint_timestamps=list(all_model_checkpoint_timestamps),
         last_preserved_timestamp=last_preserved_timestamp,
     )
+
+
+@contextlib.contextmanager
+def fresh_tf1_scope_names() -> Iterator[None]:
+    """TF1 variable-scope names (`default_name` uniquifying: "Adam", "Adam_1", ...) restart
+    inside the block, like Keras auto-names do in `fresh_keras_naming`.
+
+    Seen in TensorFlow 2.21.0: a compat.v1 optimizer creates its slots inside `tf.init_scope()`,
+    where the scope counts live in the outermost graph's `_VariableScopeStore` and so carry over
+    from one model_fn trace to the next ("out/kernel/Adam_2/" on the second trace), which would
+    give the same slot another name, and a new variable, on every trace. Only
+    `tensorflow.python.ops.variable_scope.get_variable_scope_store` reaches that store.
+    """
+    import tensorflow as tf
+    from tensorflow.python.ops import variable_scope
+
+    with tf.init_scope():
+        store = variable_scope.get_variable_scope_store()
+    saved, store.variable_scopes_count = store.variable_scopes_count, {}
+    try:
+        yield
+    finally:
+        store.variable_scopes_count = saved
