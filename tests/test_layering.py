@@ -86,11 +86,12 @@ def test_keras_and_tensorflow_private_apis_are_used_only_in_compat():
 LAYERS = {
     0: ["errors", "mode_keys", "validation", "files", "_compat", "cluster", "run_config", "fn_args"],
     1: ["spec", "export", "export.export_output", "export.serving_input", "context", "variable_store",
-        "checkpoints", "datasets", "signature", "model", "optimization"],
-    2: ["steps", "hooks", "summaries", "saver", "model_dir", "model_dir_lock", "peer_health"],
+        "checkpoints", "datasets", "signature", "model", "optimization",
+        "inputs", "inputs.numpy_io", "inputs.pandas_io", "parsing_utils", "vocab_info", "keras_inputs"],
+    2: ["steps", "hooks", "summaries", "saver", "model_dir", "model_dir_lock", "peer_health", "timers"],
     3: ["train_loop", "evaluation", "prediction", "saved_model"],
     4: ["estimator", "keras_bridge"],
-    5: ["exporters", "training", "early_stopping"],
+    5: ["exporters", "training", "early_stopping", "experimental", "extenders"],
     # `import keras_estimator.tensorflow as tf`: TensorFlow with tf.estimator's names back.
     6: ["tensorflow", "tensorflow.overrides", "tensorflow.compat", "tensorflow.compat.v1", "tensorflow.compat.v2"],
 }
