@@ -212,3 +212,57 @@ def test_replace_validates_new_values(field, value):
 def test_jit_compile_must_be_a_bool(value):
     with pytest.raises(ValueError, match="jit_compile must be True or False"):
         RunConfig(jit_compile=value)
+
+
+# --- tf.estimator's TF1-only arguments ----------------------------------------------------
+
+
+@pytest.fixture
+def fresh_warnings(monkeypatch):
+    from keras_estimator import run_config
+
+    monkeypatch.setattr(run_config, "_warned", set())
+
+
+def test_session_config_is_stored_and_warned_about_once(fresh_warnings, caplog):
+    import tensorflow as tf
+
+    session_config = tf.compat.v1.ConfigProto(allow_soft_placement=True)
+    with caplog.at_level("WARNING", logger="keras_estimator"):
+        config = RunConfig(session_config=session_config)
+        copy = config.replace(save_checkpoints_steps=5)
+        RunConfig(session_config=session_config)
+    assert config.session_config is session_config and copy.session_config is session_config
+    warnings = [r.getMessage() for r in caplog.records if "session_config" in r.getMessage()]
+    assert len(warnings) == 1
+    assert "has no effect" in warnings[0] and "tf.config" in warnings[0]
+    assert config == RunConfig() and hash(config) == hash(RunConfig())  # Not compared: no effect.
+
+
+def test_other_tf1_arguments_read_back_and_warn_only_off_their_defaults(fresh_warnings, caplog):
+    with caplog.at_level("WARNING", logger="keras_estimator"):
+        defaults = RunConfig()
+        assert (defaults.session_config, defaults.device_fn, defaults.protocol) == (None, None, None)
+        assert defaults.experimental_max_worker_delay_secs is None
+        assert defaults.session_creation_timeout_secs == 7200 and defaults.checkpoint_save_graph_def is True
+        assert caplog.records == []
+        config = RunConfig(device_fn=lambda op: "/cpu:0", protocol="grpc", experimental_max_worker_delay_secs=5,
+                           session_creation_timeout_secs=60, checkpoint_save_graph_def=False)
+    assert config.protocol == "grpc" and config.session_creation_timeout_secs == 60
+    warned = sorted(r.getMessage().split("=")[0] for r in caplog.records)
+    assert warned == ["RunConfig(checkpoint_save_graph_def", "RunConfig(device_fn",
+                      "RunConfig(experimental_max_worker_delay_secs", "RunConfig(protocol",
+                      "RunConfig(session_creation_timeout_secs"]
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("session_config", {"allow_soft_placement": True}, "session_config must be a tf.compat.v1.ConfigProto"),
+    ("device_fn", "/cpu:0", "device_fn must be callable"),
+    ("protocol", 1, "protocol must be a string"),
+    ("experimental_max_worker_delay_secs", -1, "experimental_max_worker_delay_secs must be an integer"),
+    ("session_creation_timeout_secs", 0, "session_creation_timeout_secs must be an integer >= 1"),
+    ("checkpoint_save_graph_def", 1, "checkpoint_save_graph_def must be True or False"),
+])
+def test_bad_tf1_arguments_raise_naming_them(field, value, message):
+    with pytest.raises(ValueError, match=message):
+        RunConfig(**{field: value})

@@ -3,13 +3,34 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
 from typing import Any, Mapping
 
 from keras_estimator import cluster as cluster_lib
 from keras_estimator.validation import check_int, check_number
 
+logger = logging.getLogger("keras_estimator")
+
 _DEFAULT_SAVE_CHECKPOINTS_SECS = 600
+
+# tf.estimator's TF1-only arguments: accepted so its programs run, stored so they read back,
+# and ignored with one warning per argument and process. name -> (default, why it does nothing).
+TF1_ONLY_ARGUMENTS: dict[str, tuple[Any, str]] = {
+    "session_config": (None, "there is no tf.compat.v1.Session: set threads and device placement "
+                       "with tf.config (tf.config.threading, tf.config.set_soft_device_placement)"),
+    "device_fn": (None, "ops and variables are placed by the tf.distribute strategy "
+                  "(train_distribute), not by a device function"),
+    "protocol": (None, "there is no tf.distribute.Server of the Estimator's own: the strategy "
+                 "(train_distribute) sets up the cluster's communication"),
+    "experimental_max_worker_delay_secs": (None, "workers of a multi-worker cluster train "
+                                           "synchronously and start together, without a delay"),
+    "session_creation_timeout_secs": (7200, "there is no session to create: a cluster task that "
+                                      "does not respond is reported by the peer watchdog"),
+    "checkpoint_save_graph_def": (True, "checkpoints are TensorFlow 2 object checkpoints: no "
+                                  "graph.pbtxt or meta graph is written"),
+}
+_warned: set[str] = set()
 
 
 @dataclasses.dataclass(frozen=True, init=False)
@@ -41,6 +62,11 @@ class RunConfig:
             (measured in bench/RESULTS.md).
         train_distribute: A `tf.distribute.Strategy` to train under (None: one device).
         eval_distribute: A `tf.distribute.Strategy` to evaluate under (None: one device).
+        session_config, device_fn, protocol, experimental_max_worker_delay_secs,
+            session_creation_timeout_secs, checkpoint_save_graph_def: tf.estimator's TF1-only
+            arguments, with its defaults: accepted and stored (`config.session_config` reads
+            back), with no effect; a value other than the default logs one warning per
+            argument and process saying why (see `TF1_ONLY_ARGUMENTS`).
 
     The cluster properties (`cluster_spec`, `task_type`, `task_id`, `is_chief`,
     `num_worker_replicas`, `num_ps_replicas`, `global_id_in_cluster`) are read from the
@@ -66,6 +92,13 @@ class RunConfig:
     jit_compile: bool
     train_distribute: Any
     eval_distribute: Any
+    # TF1-only, no effect: not compared or hashed (a ConfigProto is unhashable).
+    session_config: Any = dataclasses.field(compare=False)
+    device_fn: Any = dataclasses.field(compare=False)
+    protocol: str | None = dataclasses.field(compare=False)
+    experimental_max_worker_delay_secs: int | None = dataclasses.field(compare=False)
+    session_creation_timeout_secs: int = dataclasses.field(compare=False)
+    checkpoint_save_graph_def: bool = dataclasses.field(compare=False)
 
     def __init__(
         self,
@@ -81,6 +114,12 @@ class RunConfig:
         jit_compile: bool = False,
         train_distribute: Any = None,
         eval_distribute: Any = None,
+        session_config: Any = None,
+        device_fn: Any = None,
+        protocol: str | None = None,
+        experimental_max_worker_delay_secs: int | None = None,
+        session_creation_timeout_secs: int = 7200,
+        checkpoint_save_graph_def: bool = True,
     ):
         values = _checked(dict(locals()))
         for field in dataclasses.fields(self):
@@ -160,7 +199,37 @@ def _checked(values: dict[str, Any]) -> dict[str, Any]:
         strategy = values[name]
         if strategy is not None and not _is_strategy(strategy):
             raise ValueError(f"{name} must be a tf.distribute.Strategy or None, given {type(strategy).__name__}.")
+    _check_tf1_only(values)
     return values
+
+
+def _check_tf1_only(values: dict[str, Any]) -> None:
+    """tf.estimator's checks of its TF1-only arguments, then one warning per argument that
+    differs from its default (once per process: `replace` copies them)."""
+    session_config = values["session_config"]
+    if session_config is not None and not _is_config_proto(session_config):
+        raise ValueError(
+            f"session_config must be a tf.compat.v1.ConfigProto or None, given {type(session_config).__name__}."
+        )
+    if values["device_fn"] is not None and not callable(values["device_fn"]):
+        raise ValueError(f"device_fn must be callable or None, given {type(values['device_fn']).__name__}.")
+    if values["protocol"] is not None and not isinstance(values["protocol"], str):
+        raise ValueError(f"protocol must be a string or None, given {values['protocol']!r}.")
+    check_int("experimental_max_worker_delay_secs", values["experimental_max_worker_delay_secs"], 0,
+              optional=True, word="given")
+    check_int("session_creation_timeout_secs", values["session_creation_timeout_secs"], 1, word="given")
+    if not isinstance(values["checkpoint_save_graph_def"], bool):
+        raise ValueError(f"checkpoint_save_graph_def must be True or False, given {values['checkpoint_save_graph_def']!r}.")
+    for name, (default, why) in TF1_ONLY_ARGUMENTS.items():
+        if values[name] != default and name not in _warned:
+            _warned.add(name)
+            logger.warning("RunConfig(%s=...) is accepted for tf.estimator programs and has no effect: %s.", name, why)
+
+
+def _is_config_proto(value: Any) -> bool:
+    import tensorflow as tf  # Only when a session_config is given: RunConfig itself stays light.
+
+    return isinstance(value, tf.compat.v1.ConfigProto)
 
 
 def _check_counts(values: dict[str, Any]) -> None:
