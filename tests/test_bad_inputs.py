@@ -162,8 +162,8 @@ def _train_spec(mode, loss, logits):
     pytest.param("evaluate", lambda mode, loss, logits: ke.EstimatorSpec(mode, loss=tf.cast(loss, tf.int32)),
                  ValueError, r"Loss must be a floating-point tensor, given dtype int32", id="loss-not-float"),
     pytest.param("evaluate", lambda mode, loss, logits: ke.EstimatorSpec(
-        mode, loss=loss, eval_metric_ops={"acc": (loss, tf.no_op())}), ValueError,
-                 r"eval_metric_ops\['acc'\] must be a keras.metrics.Metric .*got tuple", id="metric-not-a-Metric"),
+        mode, loss=loss, eval_metric_ops={"acc": (loss, tf.no_op(), loss)}), ValueError,
+                 r"eval_metric_ops\['acc'\] must be a keras.metrics.Metric .*got tuple of 3", id="metric-not-a-Metric"),
     pytest.param("predict", lambda mode, loss, logits: ke.EstimatorSpec(mode, predictions={"p": [1.0]}), ValueError,
                  r"predictions\['p'\] for mode 'infer' must be a tensor, got list", id="predictions-not-tensors"),
     pytest.param("train", lambda mode, loss, logits: ke.EstimatorSpec(ke.ModeKeys.EVAL, loss=loss), ValueError,

@@ -123,3 +123,12 @@ def test_callable_object_is_called_by_name():
     obj = ModelFn()
     assert check_args(obj, "model_fn", MODEL_FN_ARGS) == ("features", "mode")
     assert call(obj, AVAILABLE) == ("F", "train")
+
+
+def test_arguments_with_defaults_are_the_programs_own():
+    # tf.estimator programs write input_fn(batch_size=32) and call it through the Estimator.
+    def input_fn(mode, batch_size=32, data_dir=None):
+        return mode, batch_size
+
+    assert check_args(input_fn, "input_fn", INPUT_FN_ARGS) == ("mode", "batch_size", "data_dir")
+    assert call(input_fn, {"mode": "train", "params": {}}) == ("train", 32)

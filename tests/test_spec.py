@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from keras_estimator import EstimatorSpec, ModeKeys
+from keras_estimator import EstimatorSpec, Hook, ModeKeys
 from keras_estimator.export import PredictOutput
 
 LOSS = tf.constant(0.5)
@@ -121,6 +121,12 @@ def test_spec_is_a_tuple_with_named_fields():
         "train_op",
         "eval_metric_ops",
         "export_outputs",
+        # tf.estimator's fields, in its order: programs may pass them by position.
+        "training_chief_hooks",
+        "training_hooks",
+        "scaffold",
+        "evaluation_hooks",
+        "prediction_hooks",
     )
 
 
@@ -128,7 +134,7 @@ def test_spec_is_a_tuple_with_named_fields():
 
 
 @pytest.mark.parametrize(
-    "loss", [tf.constant([1.0, 2.0]), tf.constant([[1.0]]), tf.constant([0.5])]
+    "loss", [tf.constant([1.0, 2.0]), tf.constant([[1.0]]), tf.constant([[0.5]])]
 )
 @pytest.mark.parametrize("mode", [ModeKeys.TRAIN, ModeKeys.EVAL])
 def test_non_scalar_loss_raises(mode, loss):
@@ -156,10 +162,10 @@ def test_loss_not_convertible_to_tensor_raises_naming_mode():
 
 
 def test_eval_metric_ops_value_must_be_keras_metric_naming_key():
-    # tf.estimator's (value, update_op) tuples are not accepted.
+    # tf.estimator's (value, update_op) tuples are accepted (issue 18); a bare tensor is not.
     value = tf.constant(0.5)
     with pytest.raises(ValueError, match=r"eval_metric_ops\['accuracy'\].*keras\.metrics\.Metric"):
-        EstimatorSpec(ModeKeys.EVAL, loss=LOSS, eval_metric_ops={"accuracy": (value, value)})
+        EstimatorSpec(ModeKeys.EVAL, loss=LOSS, eval_metric_ops={"accuracy": value})
 
 
 @pytest.mark.parametrize("bad", [tf.constant(0.5), 0.5, None, keras.losses.MeanSquaredError()])
@@ -211,3 +217,29 @@ def test_replace_revalidates():
     spec = EstimatorSpec(ModeKeys.EVAL, loss=LOSS)
     with pytest.raises(ValueError, match="missing loss"):
         spec._replace(loss=None)
+
+
+def test_a_loss_of_shape_1_is_a_scalar_as_in_tf_estimator():
+    spec = EstimatorSpec(ModeKeys.EVAL, loss=tf.constant([0.5]))
+    assert spec.loss.shape.rank == 0 and float(spec.loss) == 0.5
+
+
+def test_tf_estimator_metric_tuples_are_accepted():
+    value, update = tf.constant(0.5), tf.constant(1.0)
+    spec = EstimatorSpec(ModeKeys.EVAL, loss=LOSS, eval_metric_ops={"acc": (value, update)})
+    assert spec.eval_metric_ops["acc"] == (value, update)
+
+
+@pytest.mark.parametrize("metric", [(LOSS,), (LOSS, LOSS, LOSS), ("a", "b"), 0.5])
+def test_other_eval_metric_ops_values_are_refused(metric):
+    with pytest.raises(ValueError, match=r"eval_metric_ops\['m'\] must be a keras.metrics.Metric .*or a \(value, update_op\) tuple"):
+        EstimatorSpec(ModeKeys.EVAL, loss=LOSS, eval_metric_ops={"m": metric})
+
+
+def test_hooks_and_scaffold_are_accepted_and_hooks_checked():
+    hook = Hook()
+    spec = EstimatorSpec(ModeKeys.TRAIN, loss=LOSS, train_op=TRAIN_OP, training_hooks=[hook],
+                         scaffold=object(), evaluation_hooks=(hook,))
+    assert spec.training_hooks == (hook,) and spec.evaluation_hooks == (hook,) and spec.prediction_hooks == ()
+    with pytest.raises(ValueError, match="EstimatorSpec training_hooks must be Hook instances, got object"):
+        EstimatorSpec(ModeKeys.TRAIN, loss=LOSS, train_op=TRAIN_OP, training_hooks=[object()])

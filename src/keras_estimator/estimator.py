@@ -118,9 +118,7 @@ class Estimator:
         Raises:
             ValueError: if model_dir has no checkpoint or the checkpoint has no such variable.
         """
-        path, names = _checkpoint_variables(self.model_dir)
-        if name not in names:
-            raise ValueError(f"Checkpoint {path} has no variable {name!r}; it has {sorted(names)}.")
+        path, names = _checkpoint_variables(self.model_dir, name)
         return tf.train.load_variable(path, names[name])
 
     def train(
@@ -171,6 +169,7 @@ class Estimator:
                 return self
             dataset, distributed = datasets.train_datasets(input_fn, self._model.strategy, self.params, self._config)
             self._model.prepare_dataset(ModeKeys.TRAIN, dataset, session.latest)
+            hooks.add(self._model.spec_hooks.get(ModeKeys.TRAIN, ()))
             session.start_writing()
             loop = TrainLoop(self._model, self._steps, hooks, saver)
             context = RunContext(self, ModeKeys.TRAIN, start)
@@ -209,6 +208,7 @@ class Estimator:
         path = ckpt_lib.resolve(self.model_dir, checkpoint_path)
         dataset = self._dataset(input_fn, ModeKeys.EVAL)
         self._model.prepare_dataset(ModeKeys.EVAL, dataset, path)
+        hooks.add(self._model.spec_hooks.get(ModeKeys.EVAL, ()))
         context = RunContext(self, ModeKeys.EVAL, int(self._model.global_step.numpy()))
         return evaluation.evaluate(self._model, self._steps, dataset, steps, hooks, context, results_dir)
 
@@ -243,6 +243,7 @@ class Estimator:
         dataset = self._dataset(input_fn, ModeKeys.PREDICT)
         features_spec = self._model.prepare_dataset(ModeKeys.PREDICT, dataset, path)
         predict_fn = self._steps.predict.get_concrete_function(features_spec)
+        hooks.add(self._model.spec_hooks.get(ModeKeys.PREDICT, ()))
         context = RunContext(self, ModeKeys.PREDICT, int(self._model.global_step.numpy()))
         return prediction.predict(predict_fn, dataset, predict_keys, hooks, context, yield_single_examples)
 
@@ -287,12 +288,15 @@ class Estimator:
         return datasets.call_input_fn(input_fn, mode, self.params, self._config)
 
 
-def _checkpoint_variables(model_dir: str) -> tuple[str, dict[str, str]]:
-    """(latest checkpoint, its variables' names -> checkpoint keys)."""
+def _checkpoint_variables(model_dir: str, name: str | None = None) -> tuple[str, dict[str, str]]:
+    """(latest checkpoint, its variables' names -> checkpoint keys), which must hold `name`."""
     path = ckpt_lib.latest_checkpoint(model_dir)
     if path is None:
         raise ValueError(f"No checkpoint found in model_dir {model_dir}: train first.")
-    return path, ckpt_lib.variable_names(path)
+    names = ckpt_lib.variable_names(path)
+    if name is not None and name not in names:
+        raise ValueError(f"Checkpoint {path} has no variable {name!r}; it has {sorted(names)}.")
+    return path, names
 
 
 def _check_params(model_fn: Callable, params: Any) -> None:
@@ -309,6 +313,12 @@ def _check_params(model_fn: Callable, params: Any) -> None:
 def _checked_config(config: RunConfig | None, model_dir: str | os.PathLike | None) -> RunConfig:
     """The config with its model_dir set: the argument, the config's, or a new temporary one
     (`RunConfig.replace` also checks model_dir can be a directory)."""
+    if not tf.compat.v1.executing_eagerly_outside_functions():
+        raise RuntimeError(
+            "keras_estimator needs TensorFlow 2 behaviour, but the program disabled eager execution "
+            "(tf.compat.v1.disable_eager_execution() or disable_v2_behavior()). Remove that call: "
+            "model_fn still runs as a graph, inside tf.function."
+        )
     config = config if config is not None else RunConfig()
     if not isinstance(config, RunConfig):
         raise ValueError(f"config must be a keras_estimator.RunConfig, got {type(config).__name__}.")

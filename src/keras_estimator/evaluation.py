@@ -30,8 +30,9 @@ def evaluate(model: Model, steps: CompiledSteps, dataset: tf.data.Dataset, max_b
     """
     for metric in model.eval_metrics.values():
         metric.reset_state()
+    model.store.reset_locals()
     batches, loss_sum, results = _run(model, steps, dataset, max_batches, hooks, context)
-    output = metric_results(results)
+    output = metric_results({**results, **model.metric_values()})
     output["loss"] = np.float32(loss_sum / batches)
     output["global_step"] = np.int64(model.global_step.numpy())
     _write_summaries(eval_dir, output)

@@ -37,7 +37,8 @@ def check_args(fn: Callable, what: str, allowed: Iterable[str], required: Iterab
     if not callable(fn):
         raise ValueError(f"{what} must be callable, got {type(fn).__name__}.")
     names, _ = fn_args(fn)
-    unexpected = [n for n in names if n not in allowed]
+    # An argument with a default is the program's own (tf.estimator left it to its default).
+    unexpected = [n for n in names if n not in allowed and n not in _defaulted(fn)]
     if unexpected:
         raise ValueError(
             f"{what} ({_describe(fn)}) has following not expected args: {unexpected}. "
@@ -54,6 +55,14 @@ def call(fn: Callable, available: dict[str, Any]) -> Any:
     names, has_kwargs = fn_args(fn)
     kwargs = dict(available) if has_kwargs else {n: available[n] for n in names if n in available}
     return fn(**kwargs)
+
+
+def _defaulted(fn: Callable) -> set[str]:
+    try:
+        parameters = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return set()
+    return {p.name for p in parameters if p.default is not p.empty}
 
 
 def _describe(fn: Callable) -> str:

@@ -71,6 +71,10 @@ class HookList:
     def __init__(self, hooks: Iterable[Hook] | None = None):
         self.hooks = check_instances(hooks, Hook, "hooks")
 
+    def add(self, hooks: Iterable[Hook]) -> None:
+        """Appends hooks not in the list yet (e.g. those model_fn's EstimatorSpec names)."""
+        self.hooks += [h for h in check_instances(hooks, Hook, "hooks") if h not in self.hooks]
+
     def begin(self, context: RunContext) -> None:
         for hook in self.hooks:
             hook.begin(context)

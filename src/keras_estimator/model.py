@@ -19,12 +19,12 @@ import tensorflow as tf
 
 from keras_estimator import checkpoints as ckpt_lib
 from keras_estimator import context as context_lib
-from keras_estimator import datasets, fn_args
-from keras_estimator.errors import InputError
+from keras_estimator import datasets, fn_args, graph_collections
+from keras_estimator.errors import InputError, first_line
 from keras_estimator.mode_keys import ModeKeys
 from keras_estimator.run_config import RunConfig
 from keras_estimator.signature import InputSignature
-from keras_estimator.spec import EstimatorSpec
+from keras_estimator.spec import EstimatorSpec, is_metric_tuple
 from keras_estimator.variable_store import VariableStore
 
 logger = logging.getLogger("keras_estimator")
@@ -74,7 +74,11 @@ class Model:
         self.store = VariableStore()
         self.signature = InputSignature(config.model_dir)
         self.eval_metrics: dict[str, keras.metrics.Metric] = {}
+        self.metric_tuples: list[str] = []  # Names of EVAL's tf.estimator (value, update_op) metrics.
+        self.spec_hooks: dict[str, list] = {}  # Mode -> the hooks model_fn's spec named, last trace.
         self._building = False  # True while a multi-replica build creates the variables.
+        self._eval_specs: tuple = (None, None)  # Features and labels of the eval input.
+        self._metric_values: Any = None  # Reads tf.estimator metrics' values (see metric_values).
         self._built_modes: set[str] = set()
 
     # -- one step of each mode (traced by the compiled loops) ---------------------------------
@@ -84,36 +88,75 @@ class Model:
         Raises:
             ValueError: if model_fn returns no `EstimatorSpec`, or one for another mode.
         """
+        watch = graph_collections.AssignmentWatch(self.global_step if mode != ModeKeys.TRAIN else None)
         with self.store.scope() as keys:
             ctx = context_lib.ModelFnContext(
                 mode, self.global_step, self.store, keys, tape, self.strategy, self._building
             )
-            with context_lib.enter(ctx):
+            with context_lib.enter(ctx), graph_collections.global_step_of_graph(self.global_step), watch:
                 spec = fn_args.call(self.model_fn, {
                     "features": datasets.wrap(features), "labels": datasets.wrap(labels, datasets.LabelDict),
                     "mode": mode, "params": self.params, "config": self.config,
                 })
+        if watch.assigned:  # TF1 ran only the ops it fetched; here every op model_fn makes runs.
+            raise ValueError(
+                f"model_fn advances the global step in mode {mode!r} (a compat.v1 optimizer's "
+                "minimize(global_step=...)): every op model_fn creates runs in TensorFlow 2, so "
+                "this would train while evaluating or predicting. Create train_op only when "
+                "mode == ModeKeys.TRAIN."
+            )
         if not isinstance(spec, EstimatorSpec):
             raise ValueError(f"model_fn should return an EstimatorSpec, got {type(spec).__name__}.")
         if spec.mode != mode:
             raise ValueError(f"model_fn was called in mode {mode!r} but returned an EstimatorSpec for mode {spec.mode!r}.")
+        self.spec_hooks[mode] = _hooks_of(spec, mode, self.config.is_chief)
         return spec
 
     def train_step(self, features: Any, labels: Any) -> tf.Tensor:
-        """One training step: the loss, after train_op ran."""
-        with tf.GradientTape() as tape:
+        """One training step: the loss, after train_op ran. The compiled loop advances the
+        global step; a train_op that advances it too (a compat.v1 optimizer's
+        `minimize(global_step=...)`) is undone, so a step counts once."""
+        start = self.global_step.read_value() if tf.inside_function() else None
+        watch = graph_collections.AssignmentWatch(self.global_step)
+        with tf.GradientTape() as tape, watch:
             spec = self.call(features, labels, ModeKeys.TRAIN, tape)
         deps = [t for t in tf.nest.flatten(spec.train_op) if isinstance(t, (tf.Tensor, tf.Operation))]
         with tf.control_dependencies(deps):
-            return tf.identity(spec.loss)
+            loss = tf.identity(spec.loss)
+        if watch.assigned and start is not None:
+            with tf.control_dependencies([loss]):
+                undo = self.global_step.assign(start)
+            with tf.control_dependencies([undo]):
+                return tf.identity(loss)
+        return loss
 
     def eval_step(self, features: Any, labels: Any) -> tf.Tensor:
         """One evaluation batch: the loss; eval_metric_ops are updated and kept in `eval_metrics`."""
         spec = self.call(features, labels, ModeKeys.EVAL)
-        self.eval_metrics = dict(spec.eval_metric_ops)
+        self.eval_metrics = {k: m for k, m in spec.eval_metric_ops.items() if isinstance(m, keras.metrics.Metric)}
         for metric in self.eval_metrics.values():
             self.store.exclude_from_checkpoints(metric.variables)
-        return tf.identity(spec.loss)
+        updates = {k: m[1] for k, m in spec.eval_metric_ops.items() if is_metric_tuple(m)}
+        self.metric_tuples = sorted(updates)
+        with tf.control_dependencies(list(updates.values())):  # tf.estimator metrics: update on every batch.
+            return tf.identity(spec.loss)
+
+    def metric_values(self) -> dict[str, tf.Tensor]:
+        """The current value of each tf.estimator `(value, update_op)` metric of EVAL.
+
+        Inside the compiled loop a metric's value is read before that batch's update (reads
+        and writes of a variable run in program order), so values are read afterwards by a
+        function pruned from a second trace of model_fn to the value tensors alone: from the
+        metric variables, without running any update.
+
+        Raises:
+            ValueError: if a metric's value depends on the batch, not only on its variables.
+        """
+        if not self.metric_tuples:
+            return {}
+        if self._metric_values is None:
+            self._metric_values = _pruned_metric_values(self, *self._eval_specs)
+        return self._metric_values()
 
     def predict_step(self, features: Any) -> Any:
         """One prediction batch: model_fn's predictions."""
@@ -128,6 +171,8 @@ class Model:
             InputError: if the input differs from the one the model was trained with.
         """
         self.signature.check_or_record(mode, features_spec, labels_spec)
+        if mode == ModeKeys.EVAL:
+            self._eval_specs = (features_spec, labels_spec)
         with self.strategy.scope():
             self._build(mode, features_spec, labels_spec)
             with trace_errors(mode, features_spec, labels_spec):  # A feature of another size.
@@ -207,6 +252,34 @@ class Model:
                 "Warm start from %s loaded no variable: none of its names and shapes match the "
                 "trainable variables model_fn built that match %r.", path, settings.vars_to_warm_start,
             )
+
+
+def _pruned_metric_values(model: Model, features_spec: Any, labels_spec: Any) -> Any:
+    values: dict[str, tf.Tensor] = {}
+
+    def graph():
+        def placeholder(s):
+            return tf.compat.v1.placeholder(s.dtype, s.shape)
+        features = tf.nest.map_structure(placeholder, features_spec)
+        labels = tf.nest.map_structure(placeholder, labels_spec) if labels_spec is not None else None
+        spec = model.call(features, labels, ModeKeys.EVAL)
+        values.update({k: m[0] for k, m in spec.eval_metric_ops.items() if is_metric_tuple(m)})
+
+    traced = tf.compat.v1.wrap_function(graph, signature=[])
+    try:
+        return traced.prune(feeds=[], fetches=values)
+    except (ValueError, tf.errors.InvalidArgumentError) as e:
+        raise ValueError(
+            f"An eval_metric_ops (value, update_op) value among {sorted(values)} depends on the "
+            f"batch, not only on the metric's variables; return the value computed from its "
+            f"variables (as tf.compat.v1.metrics do). ({first_line(e)})"
+        ) from e
+
+
+def _hooks_of(spec: EstimatorSpec, mode: str, chief: bool) -> list:
+    if mode == ModeKeys.TRAIN:
+        return list(spec.training_hooks) + (list(spec.training_chief_hooks) if chief else [])
+    return list(spec.evaluation_hooks if mode == ModeKeys.EVAL else spec.prediction_hooks)
 
 
 def _zeros_like_spec(spec: Any) -> Any:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping, NamedTuple
+from typing import Any, Iterable, Mapping, NamedTuple
 
 import keras
 import tensorflow as tf
 
 from keras_estimator.export.export_output import ExportOutput
+from keras_estimator.hooks import Hook
 from keras_estimator.mode_keys import ModeKeys
+from keras_estimator.validation import check_instances
 
 
 class EstimatorSpec(
@@ -21,6 +23,11 @@ class EstimatorSpec(
             ("train_op", Any),
             ("eval_metric_ops", Any),
             ("export_outputs", Any),
+            ("training_chief_hooks", tuple),
+            ("training_hooks", tuple),
+            ("scaffold", Any),
+            ("evaluation_hooks", tuple),
+            ("prediction_hooks", tuple),
         ],
     )
 ):
@@ -34,15 +41,20 @@ class EstimatorSpec(
         train_op: What runs the update, usually `keras_estimator.minimize(loss, optimizer)`.
             Required in `TRAIN`. In TensorFlow 2 the update runs when `model_fn` calls it; the
             field marks that it was done.
-        eval_metric_ops: A dict of name to `keras.metrics.Metric`, updated inside `model_fn`.
-            The Estimator resets them at the start of each `evaluate` and never checkpoints
-            them (no Keras metric's variables are ever checkpointed). Unlike tf.estimator,
-            values are Metric objects, not `(value, update_op)`. A metric whose `result()` is a
-            dict (Keras's compiled metrics) reports each entry under its own key. The names
-            `loss` and `global_step` are reserved.
+        eval_metric_ops: A dict of name to a `keras.metrics.Metric` updated inside `model_fn`,
+            or to a tf.estimator `(value, update_op)` tuple (e.g. `tf.compat.v1.metrics.*`):
+            `update_op` runs on every batch and the result is `value` after the last one. The
+            Estimator resets metric state at the start of each `evaluate` and never
+            checkpoints it. A metric whose `result()` is a dict (Keras's compiled metrics)
+            reports each entry under its own key. The names `loss` and `global_step` are
+            reserved.
         export_outputs: A dict of signature name to `keras_estimator.export` output
             (`PredictOutput`, `ClassificationOutput`, `RegressionOutput`), used by
             `export_saved_model`; default: `serving_default`, a `PredictOutput` of predictions.
+        training_chief_hooks, training_hooks, evaluation_hooks, prediction_hooks: `Hook`s
+            the call of that mode runs besides its `hooks=` (chief hooks on the chief only).
+        scaffold: Accepted for tf.estimator programs and not used: there is no session to
+            initialize, and checkpoints are always written by the Estimator.
 
     Raises:
         ValueError: if a field the mode requires is missing, the loss is not a scalar, or a
@@ -57,6 +69,11 @@ class EstimatorSpec(
         train_op: Any = None,
         eval_metric_ops: Mapping[str, keras.metrics.Metric] | None = None,
         export_outputs: Mapping[str, Any] | None = None,
+        training_chief_hooks: Iterable[Any] | None = None,
+        training_hooks: Iterable[Any] | None = None,
+        scaffold: Any = None,
+        evaluation_hooks: Iterable[Any] | None = None,
+        prediction_hooks: Iterable[Any] | None = None,
     ) -> "EstimatorSpec":
         ModeKeys.validate(mode)
         _check_required(mode, predictions, loss, train_op)
@@ -67,8 +84,12 @@ class EstimatorSpec(
         eval_metric_ops = _check_metrics(eval_metric_ops)
         if export_outputs is not None:
             _check_export_outputs(export_outputs)
+        hooks = [check_instances(h, Hook, f"EstimatorSpec {what}") for what, h in (
+            ("training_chief_hooks", training_chief_hooks), ("training_hooks", training_hooks),
+            ("evaluation_hooks", evaluation_hooks), ("prediction_hooks", prediction_hooks))]
         return super().__new__(
-            cls, mode, predictions, loss, train_op, eval_metric_ops, export_outputs
+            cls, mode, predictions, loss, train_op, eval_metric_ops, export_outputs,
+            tuple(hooks[0]), tuple(hooks[1]), scaffold, tuple(hooks[2]), tuple(hooks[3]),
         )
 
     def _replace(self, **kwargs: Any) -> "EstimatorSpec":
@@ -96,6 +117,8 @@ def _check_loss(mode: str, loss: Any) -> tf.Tensor:
         loss = tf.convert_to_tensor(loss)
     except (TypeError, ValueError) as e:
         raise ValueError(f"EstimatorSpec loss for mode {mode!r} is not a tensor: {e}") from None
+    if loss.shape.rank == 1 and loss.shape[0] == 1:  # tf.estimator accepted [1] as a scalar.
+        loss = tf.reshape(loss, [])
     if loss.shape.rank is not None and loss.shape.rank != 0:
         raise ValueError(
             f"Loss must be scalar, given: {loss.shape} (mode {mode!r}). "
@@ -124,12 +147,25 @@ def _check_metrics(eval_metric_ops: Mapping[str, Any] | None) -> dict:
     for name, metric in eval_metric_ops.items():
         if not isinstance(name, str):
             raise ValueError(f"EstimatorSpec eval_metric_ops keys must be strings, got {name!r}.")
-        if not isinstance(metric, keras.metrics.Metric):
+        if not (isinstance(metric, keras.metrics.Metric) or is_metric_tuple(metric)):
             raise ValueError(
                 f"EstimatorSpec eval_metric_ops[{name!r}] must be a keras.metrics.Metric "
-                f"updated inside model_fn, got {type(metric).__name__}."
+                f"updated inside model_fn, or a (value, update_op) tuple of tensors/ops, got "
+                f"{_describe(metric)}."
             )
     return eval_metric_ops
+
+
+def is_metric_tuple(value: Any) -> bool:
+    """A tf.estimator metric: `(value tensor, update op or tensor)`."""
+    return (isinstance(value, tuple) and len(value) == 2 and tf.is_tensor(value[0])
+            and (tf.is_tensor(value[1]) or isinstance(value[1], tf.Operation)))
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, tuple):
+        return f"tuple of {len(value)} ({', '.join(type(v).__name__ for v in value)})"
+    return type(value).__name__
 
 
 def _check_export_outputs(export_outputs: Any) -> None:

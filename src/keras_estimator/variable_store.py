@@ -18,7 +18,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from keras_estimator import _compat
+from keras_estimator import _compat, graph_collections
 
 # Auto-names ("dense", "dense_1", ...) restart for each model_fn call (keras_bridge uses it too).
 fresh_keras_naming = _compat.fresh_keras_naming
@@ -31,6 +31,11 @@ def _created_by_metric() -> bool:
     return any(isinstance(getattr(s, "caller", None), keras.metrics.Metric) for s in stack)
 
 
+def _is_local(kwargs: dict) -> bool:
+    """TF1 local variables (tf.compat.v1.metrics' state): per evaluation, never checkpointed."""
+    return tf.compat.v1.GraphKeys.LOCAL_VARIABLES in (kwargs.get("collections") or ())
+
+
 class VariableStore:
     """Name -> variable map filled by the variables `model_fn` creates."""
 
@@ -38,6 +43,7 @@ class VariableStore:
         self._variables: dict[str, tf.Variable] = {}
         self._initial: dict[str, tf.Tensor] = {}
         self._not_checkpointed: set[str] = set()
+        self._locals: set[str] = set()  # TF1 local variables (compat.v1 metrics' state).
         self._views: dict[str, keras.Variable] = {}
         # Per thread: a tf.distribute strategy runs model_fn once per replica, each in its
         # own thread, at the same time.
@@ -52,7 +58,7 @@ class VariableStore:
             raise RuntimeError("model_fn calls cannot be nested.")
         self._local.call_keys = []
         try:
-            with fresh_keras_naming(), tf.variable_creator_scope(self._creator):
+            with fresh_keras_naming(), _compat.fresh_tf1_scope_names(), tf.variable_creator_scope(self._creator):
                 yield self._local.call_keys
         finally:
             self._local.call_keys = None
@@ -76,14 +82,18 @@ class VariableStore:
                     f"but an earlier call created it with {existing.dtype.name}. model_fn must "
                     "build the same variables in every mode."
                 )
+            graph_collections.register(existing)
             return existing
         # Under a strategy, each replica asks; the strategy's own creator hands every replica
         # the one mirrored variable, so whichever replica stores it stores the same object.
         variable = next_creator(**kwargs)
         with self._lock:
             self._variables.setdefault(key, variable)
-        if _created_by_metric():
+        if _is_local(kwargs):
+            self._locals.add(key)
+        if _created_by_metric() or _is_local(kwargs):
             self._not_checkpointed.add(key)
+        graph_collections.register(variable)
         return variable
 
     def initialize(self, variable, value) -> None:
@@ -163,6 +173,13 @@ class VariableStore:
         for key, variable in self._variables.items():
             if key not in self._initial:
                 self._initial[key] = tf.identity(variable.read_value())
+
+    def reset_locals(self) -> None:
+        """Gives the TF1 local variables (tf.compat.v1.metrics' totals and counts) their
+        initial values again, as each tf.estimator evaluation started from them."""
+        for key in self._locals:
+            if key in self._initial:
+                self._variables[key].assign(self._initial[key])
 
     def reset_to_initial(self) -> None:
         for key, value in self._initial.items():
