@@ -286,3 +286,49 @@ def test_bad_features_and_labels_raise_before_anything_is_written(tmp_path, mult
             call()
     assert dir_state(tmp_path) == before
     assert est.latest_checkpoint() is None
+
+
+# -- tf.estimator's names for automatically named inputs ----------------------------------------
+def _unnamed_sequential():
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, name="hidden"), keras.layers.Dense(1, name="out")])
+    model.compile("sgd", "mse")
+    return model
+
+
+def test_an_automatically_named_input_answers_to_tf_estimators_names(tmp_path):
+    model = _unnamed_sequential()
+    input_name = model.inputs[0].name  # "keras_tensor_<n>": depends on the process's history.
+    x = np.random.default_rng(0).normal(size=(6, 4)).astype("float32")
+    expected = model.predict(x, verbose=0)
+    est = ke.model_to_estimator(model, model_dir=tmp_path)
+    for features in ({"hidden_input": x}, x, {input_name: x}):  # tf.keras 2's name, a tensor, the tensor's.
+        predictions = np.stack([p["out"] for p in est.predict(lambda: tf.data.Dataset.from_tensor_slices(features).batch(3))])
+        np.testing.assert_allclose(predictions, expected, atol=1e-6)
+    # The Input layer's own name ("input_layer", "input_layer_1", ...) in train and evaluate.
+    i = keras.Input((4,))
+    functional = keras.Model(i, keras.layers.Dense(1, name="out")(i))
+    functional.compile("sgd", "mse")
+    own_name = functional.layers[0].name
+    assert own_name.startswith("input_layer")
+    data = lambda: tf.data.Dataset.from_tensor_slices(({own_name: x}, np.ones((6, 1), "float32"))).batch(3)  # noqa: E731
+    est = ke.model_to_estimator(functional, model_dir=tmp_path / "functional")
+    est.train(data, steps=2)
+    assert est.evaluate(data)["global_step"] == 2
+    # numpy_input_fn with an array x gives a tensor: tf.estimator's way to feed one input (a
+    # model_dir keeps the features' structure of its first train: a new one).
+    est = ke.model_to_estimator(functional, model_dir=tmp_path / "array")
+    est.train(ke.inputs.numpy_input_fn(x, np.ones((6, 1), "float32"), batch_size=3, shuffle=False))
+    assert est.get_variable_value("global_step") == 2
+
+
+def test_two_names_of_one_input_and_missing_inputs_are_refused(tmp_path):
+    model = _unnamed_sequential()
+    est = ke.model_to_estimator(model, model_dir=tmp_path)
+    x = np.ones((2, 4), "float32")
+    y = np.ones((2, 1), "float32")
+    both = {"hidden_input": x, model.inputs[0].name: x}
+    with pytest.raises(ke.InputError, match="two names of the Keras input"):
+        est.train(lambda: tf.data.Dataset.from_tensors((both, y)), steps=1)
+    with pytest.raises(ke.MissingFeatureError, match=r"missing key\(s\).*Also accepted: .*'hidden_input' for"):
+        est.train(lambda: tf.data.Dataset.from_tensors(({"x": x}, y)), steps=1)
+    assert est.latest_checkpoint() is None

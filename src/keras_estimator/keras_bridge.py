@@ -20,9 +20,10 @@ import tensorflow as tf
 from keras_estimator import _compat
 from keras_estimator import checkpoints as ckpt_lib
 from keras_estimator import context as context_lib
-from keras_estimator.errors import InputError, MissingFeatureError
+from keras_estimator.errors import InputError
 from keras_estimator.estimator import Estimator
 from keras_estimator.files import write_atomically
+from keras_estimator.keras_inputs import KerasInputs
 from keras_estimator.mode_keys import ModeKeys
 from keras_estimator.optimization import minimize
 from keras_estimator.run_config import RunConfig
@@ -44,7 +45,11 @@ def model_to_estimator(
     """An `Estimator` that trains, evaluates, predicts and exports a compiled Keras model.
 
     The model's loss, loss weights, optimizer and metrics come from `compile`. Features are a
-    dict keyed by the model's input names (a tensor is accepted for a single-input model).
+    dict keyed by the model's input names (a tensor is accepted for a single-input model). An
+    input also answers to tf.estimator's names for it: its `keras.Input`'s own name (Keras 3
+    names an unnamed one "input_layer", "input_layer_1", ...), its Keras tensor's name, and for
+    a Sequential `<first layer name>_input` (tf.keras 2's name, e.g. "dense_input"); see
+    `keras_estimator.keras_inputs`.
     Labels are a tensor for a single output or a dict keyed by output names. Predictions are a
     dict keyed by output names. `evaluate` returns `loss`, `global_step` and each compiled
     metric under the name Keras's own `evaluate` reports (`accuracy` for one output,
@@ -205,15 +210,14 @@ class _KerasModelFn:
             )
         # Matched by position: paths can repeat (Bidirectional builds throwaway copies).
         self._initial_weights = [np.array(w.numpy()) for w in weights]
-        self._inputs = _input_specs(keras_model)  # name -> (dtype, rank)
-        self._input_struct = _input_structure(keras_model)
+        self._inputs = KerasInputs(keras_model)  # Names (and aliases), dtypes, ranks, structure.
         self._output_names = _output_names(keras_model)
         del probe
 
     def __call__(self, features, labels, mode):
         model = _rebuild(self._config, self._cls, self._custom_objects)
         model.compile_from_config(copy.deepcopy(self._compile_config))
-        x = self._model_inputs(features)
+        x = self._inputs.model_inputs(features)
         training = mode == ModeKeys.TRAIN
         y_pred = model(x, training=training)
         store = context_lib.current().store
@@ -235,34 +239,6 @@ class _KerasModelFn:
         return EstimatorSpec(mode, loss=loss, eval_metric_ops=metrics)
 
     # -- features and labels ----------------------------------------------------------------
-    def _model_inputs(self, features):
-        names = list(self._inputs)
-        if not isinstance(features, Mapping):
-            if len(names) != 1:
-                raise InputError(
-                    f"The Keras model has inputs {names}: features must be a dict keyed by them, "
-                    f"got a single {type(features).__name__}."
-                )
-            features = {names[0]: features}
-        missing = [n for n in names if n not in features]
-        if missing:
-            raise MissingFeatureError(
-                f"features are missing key(s) {missing}: the Keras model's inputs are {names}, "
-                f"input_fn gave {sorted(features)}."
-            )
-        unknown = sorted(set(features) - set(names))
-        if unknown:
-            raise InputError(
-                f"features have key(s) {unknown} that are not inputs of the Keras model "
-                f"({names}); remove them in input_fn."
-            )
-        tensors = {n: _conform(n, features[n], *self._inputs[n]) for n in names}
-        if isinstance(self._input_struct, Mapping):
-            return tensors
-        if isinstance(self._input_struct, (list, tuple)):
-            return [tensors[n] for n in names]
-        return tensors[names[0]]
-
     def _model_labels(self, labels, y_pred):
         names = self._output_names
         if not isinstance(labels, Mapping):
@@ -293,48 +269,5 @@ class _KerasModelFn:
         return {self._output_names[0]: y_pred}
 
 
-def _input_specs(model: keras.Model) -> dict[str, tuple[str, int]]:
-    struct = _input_structure(model)
-    if isinstance(struct, Mapping):
-        items = list(struct.items())
-    else:
-        items = [(t.name, t) for t in tf.nest.flatten(struct)]
-    return {name: (t.dtype, len(t.shape)) for name, t in items}
-
-
-def _input_structure(model: keras.Model):
-    struct = _compat.inputs_struct(model)
-    if struct is None:
-        raise ValueError(
-            f"The Keras model {model.name!r} has no defined inputs: build it with keras.Input "
-            "(functional or Sequential with an Input) before model_to_estimator."
-        )
-    return struct
-
-
 def _output_names(model: keras.Model) -> list[str]:
     return list(_compat.functional_of(model).output_names)
-
-
-def _conform(name: str, tensor, dtype: str, rank: int):
-    """Checks a feature against the Keras Input it feeds; casts where Keras would."""
-    tensor = tf.convert_to_tensor(tensor) if not isinstance(tensor, tf.Tensor) else tensor
-    expected = tf.as_dtype(dtype)
-    given = tensor.dtype
-    if given != expected:
-        ok = (
-            (expected.is_integer and given.is_integer)
-            or (expected.is_floating and (given.is_floating or given.is_integer))
-        )
-        if not ok:
-            raise InputError(
-                f"features[{name!r}] has dtype {given.name}, but the Keras Input {name!r} takes "
-                f"{expected.name}."
-            )
-        tensor = tf.cast(tensor, expected)
-    if tensor.shape.rank is not None and tensor.shape.rank != rank:
-        raise InputError(
-            f"features[{name!r}] has rank {tensor.shape.rank} (shape {tensor.shape}), but the "
-            f"Keras Input {name!r} takes rank {rank}."
-        )
-    return tensor
