@@ -1,0 +1,15 @@
+"""Fixtures for tests/compat (the helpers are in compat_support.py)."""
+
+import tempfile
+
+import keras
+import pytest
+
+@pytest.fixture
+def program_dir(tmp_path, monkeypatch):
+    """Runs the program inside tmp_path: its relative paths, `tempfile.mkdtemp()` and the
+    temporary model_dir an Estimator without model_dir makes all land there."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    keras.utils.set_random_seed(0)
+    return tmp_path
