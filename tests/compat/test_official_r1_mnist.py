@@ -16,7 +16,8 @@ train/test functions over MNIST-shaped images from scikit-learn's digits (float3
 [0, 1], int32 labels); the absl flags became `flags_obj`, the defaults of define_mnist_flags and
 official's define_base/define_performance/define_image for a CPU run (`--num_gpus=0`), with
 model_dir and export_dir under tmp_path and train_epochs 40 -> 1 (15 steps of 100). create_model,
-model_fn and run_mnist are verbatim.
+model_fn and run_mnist are verbatim, except a last line added to run_mnist returning the
+estimator and the last evaluate result for the test.
 
 Idioms: `import tensorflow.compat.v1 as tf` for the whole program; a tf.keras.Sequential
 (Reshape, Conv2D, MaxPooling2D, Dense, Dropout) built in model_fn; tf.compat.v1.train.
@@ -61,7 +62,8 @@ class dataset:  # noqa: N801  (stands in for official.r1.mnist.dataset, which do
     return dataset._dataset(*mnist_like()[1])
 
 
-# official/r1/utils/logs/hooks_helper.py (the LoggingTensorHook part, verbatim).
+# official/r1/utils/logs/hooks_helper.py: its LoggingTensorHook code, without docstrings and
+# without the TPU branch (use_tpu is False).
 _TENSORS_TO_LOG = dict((x, x) for x in ['learning_rate',
                                         'cross_entropy',
                                         'train_accuracy'])
@@ -114,7 +116,22 @@ flags_core = SimpleNamespace(get_num_gpus=lambda flags_obj: flags_obj.num_gpus)
 
 
 def create_model(data_format):
-  """Model to recognize digits in the MNIST dataset."""
+  """Model to recognize digits in the MNIST dataset.
+
+  Network structure is equivalent to:
+  https://github.com/tensorflow/tensorflow/blob/r1.5/tensorflow/examples/tutorials/mnist/mnist_deep.py
+
+  But uses the tf.keras API.
+
+  Args:
+    data_format: Either 'channels_first' or 'channels_last'. 'channels_first' is
+      typically faster on GPUs while 'channels_last' is typically faster on
+      CPUs. See
+      https://www.tensorflow.org/performance/performance_guide#data_formats
+
+  Returns:
+    A tf.keras.Model.
+  """
   if data_format == 'channels_first':
     input_shape = [1, 28, 28]
   else:
