@@ -46,6 +46,13 @@ _EXPORTS = {
     "stop_if_lower_hook": "keras_estimator.early_stopping",
     "stop_if_no_decrease_hook": "keras_estimator.early_stopping",
     "stop_if_no_increase_hook": "keras_estimator.early_stopping",
+    "experimental": "keras_estimator.experimental",
+    "inputs": "keras_estimator.inputs",
+    "add_metrics": "keras_estimator.extenders",
+    "classifier_parse_example_spec": "keras_estimator.parsing_utils",
+    "regressor_parse_example_spec": "keras_estimator.parsing_utils",
+    "SecondOrStepTimer": "keras_estimator.timers",
+    "VocabInfo": "keras_estimator.vocab_info",
 }
 
 if TYPE_CHECKING:  # For type checkers and IDEs; tests/test_package.py keeps it equal to _EXPORTS.
@@ -58,7 +65,7 @@ if TYPE_CHECKING:  # For type checkers and IDEs; tests/test_package.py keeps it 
         stop_if_no_decrease_hook,
         stop_if_no_increase_hook,
     )
-    from keras_estimator import export
+    from keras_estimator import experimental, export, inputs
     from keras_estimator.context import get_global_step
     from keras_estimator.errors import (
         CheckpointDamagedError,
@@ -78,6 +85,10 @@ if TYPE_CHECKING:  # For type checkers and IDEs; tests/test_package.py keeps it 
     from keras_estimator.run_config import RunConfig
     from keras_estimator.spec import EstimatorSpec
     from keras_estimator.training import EvalSpec, TrainSpec, train_and_evaluate
+    from keras_estimator.extenders import add_metrics
+    from keras_estimator.parsing_utils import classifier_parse_example_spec, regressor_parse_example_spec
+    from keras_estimator.timers import SecondOrStepTimer
+    from keras_estimator.vocab_info import VocabInfo
 
 
 def __getattr__(name: str):
