@@ -2,7 +2,7 @@
 
 import pytest
 
-from keras_estimator import hooks
+from keras_estimator import hook_list, hooks
 
 
 def _context(global_step):
@@ -124,9 +124,9 @@ def test_hook_list_asks_for_the_earliest_step_any_hook_needs():
         def next_step(self, global_step):
             return self.step
 
-    fan = hooks.HookList([At(7), At(None), At(5), At(2)])
+    fan = hook_list.HookList([At(7), At(None), At(5), At(2)])
     assert fan.next_step(3) == 5  # Steps at or before the current one are ignored.
-    assert hooks.HookList().next_step(3) is None
+    assert hook_list.HookList().next_step(3) is None
 
 
 def test_hook_list_calls_every_hook_in_order():
@@ -142,7 +142,7 @@ def test_hook_list_calls_every_hook_in_order():
         def end(self, context):
             calls.append(("end", self.name))
 
-    fan = hooks.HookList([Record("a"), Record("b")])
+    fan = hook_list.HookList([Record("a"), Record("b")])
     context = hooks.RunContext(None, "train", 0)
     fan.begin(context)
     fan.end(context)

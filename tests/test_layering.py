@@ -85,11 +85,11 @@ def test_keras_and_tensorflow_private_apis_are_used_only_in_compat():
 # The layers of docs/architecture.md: a module imports only from its own layer or those below.
 LAYERS = {
     0: ["errors", "mode_keys", "validation", "files", "_compat", "cluster", "run_config", "fn_args",
-        "hooks"],
+        "hooks", "session_run_hook"],
     1: ["spec", "export", "export.export_output", "export.serving_input", "context", "variable_store",
-        "checkpoints", "datasets", "signature", "model", "optimization", "graph_collections",
+        "checkpoints", "datasets", "signature", "model", "optimization", "graph_collections", "hook_list",
         "inputs", "inputs.numpy_io", "inputs.pandas_io", "parsing_utils", "vocab_info", "keras_inputs"],
-    2: ["steps", "summaries", "saver", "model_dir", "model_dir_lock", "peer_health", "timers"],
+    2: ["steps", "summaries", "saver", "model_dir", "model_dir_lock", "peer_health", "timers", "basic_hooks"],
     3: ["train_loop", "evaluation", "prediction", "saved_model"],
     4: ["estimator", "keras_bridge"],
     5: ["exporters", "training", "early_stopping", "experimental", "extenders"],

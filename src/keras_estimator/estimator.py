@@ -18,7 +18,8 @@ import tensorflow as tf
 from keras_estimator import checkpoints as ckpt_lib
 from keras_estimator import datasets, evaluation, prediction, saved_model
 from keras_estimator import fn_args
-from keras_estimator.hooks import CheckpointSaverListener, Hook, HookList, RunContext
+from keras_estimator.hook_list import HookList
+from keras_estimator.hooks import CheckpointSaverListener, Hook, RunContext
 from keras_estimator.mode_keys import ModeKeys
 from keras_estimator.model import Model, WarmStartSettings
 from keras_estimator.model_dir import TrainingSession
@@ -172,8 +173,8 @@ class Estimator:
             hooks.add(self._model.spec_hooks.get(ModeKeys.TRAIN, ()))
             session.start_writing()
             loop = TrainLoop(self._model, self._steps, hooks, saver)
-            context = RunContext(self, ModeKeys.TRAIN, start)
-            self._last_train_result = loop.run(distributed, context, start + steps if steps is not None else max_steps)
+            context = RunContext(self, ModeKeys.TRAIN, start, start + steps if steps is not None else max_steps)
+            self._last_train_result = loop.run(distributed, context)
         return self
 
     def evaluate(

@@ -9,7 +9,8 @@ import numpy as np
 import tensorflow as tf
 
 from keras_estimator.errors import InputError
-from keras_estimator.hooks import HookList, RunContext
+from keras_estimator.hook_list import HookList
+from keras_estimator.hooks import RunContext
 from keras_estimator.model import Model
 from keras_estimator.steps import CompiledSteps
 from keras_estimator.summaries import SummaryWriter

@@ -69,3 +69,23 @@ class AssignmentWatch:
             op.type in _ASSIGNMENTS and id(op.inputs[0]) in handles
             for op in self._graph.get_operations()[self._start:]
         )
+
+
+def tensor_by_name(name: str) -> tf.Tensor:
+    """The tensor `name` ("softmax_tensor:0") of the graph model_fn is being traced into.
+
+    Raises:
+        ValueError: if model_fn created no such tensor.
+    """
+    graph = tf.compat.v1.get_default_graph()
+    try:
+        return graph.get_tensor_by_name(name)
+    except (KeyError, ValueError) as e:
+        for key in (_KEYS.GLOBAL_STEP, _KEYS.GLOBAL_VARIABLES):  # A variable, e.g. the global step.
+            for variable in graph.get_collection(key):
+                if variable.name == name:
+                    return variable.read_value()
+        raise ValueError(
+            f"A hook asked to fetch tensor {name!r}, but model_fn created no tensor of that name "
+            "(name it, e.g. tf.identity(x, name=...), or give the hook the tensor itself)."
+        ) from e

@@ -15,7 +15,7 @@ runs in Python between loops, and a loop always ends at the step a hook asks for
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Any
 
 from keras_estimator.validation import check_instances
 
@@ -23,13 +23,20 @@ from keras_estimator.validation import check_instances
 class RunContext:
     """What a hook sees of a running `train`, `evaluate` or `predict` call."""
 
-    def __init__(self, estimator: Any, mode: str, global_step: int):
+    def __init__(self, estimator: Any, mode: str, global_step: int, last_step: int | None = None):
         self.estimator = estimator
         self.mode = mode
         self.global_step = global_step
+        self.last_step = last_step  # Where train ends (None: at the data end or a stop).
         self.loss: float | None = None
         self.steps_in_call = 0
+        self.fetched: list | None = None  # In after_run: the values of this hook's fetches.
+        self.checkpoint_requested = False
         self._stop = False
+
+    def request_checkpoint(self) -> None:
+        """Saves a checkpoint after the current loop of `train` (if none exists at this step)."""
+        self.checkpoint_requested = True
 
     def request_stop(self) -> None:
         """Ends the call after the current loop (a final checkpoint is still saved)."""
@@ -51,47 +58,18 @@ class Hook:
         """The next global step after which `after_run` must run; None: after the next loop."""
         return None
 
+    def fetches(self, global_step: int) -> list[str] | None:
+        """Tensor names (or tensors model_fn created) whose values `after_run` wants from the
+        training step that ends at `global_step`: the loop that ends there runs its last step
+        apart, fetching them, and `after_run` finds the values in `context.fetched`, in order.
+        None: nothing (every other step runs at full speed)."""
+        return None
+
     def after_run(self, context: RunContext) -> None:
         """Called after each loop of steps (each batch in `predict`)."""
 
     def end(self, context: RunContext) -> None:
         """Called once after the last step (in `train`, before the final checkpoint)."""
-
-
-class HookList:
-    """Fans each event out to a list of hooks, in order (as Keras's CallbackList does).
-
-    Args:
-        hooks: `Hook` instances, or None.
-
-    Raises:
-        ValueError: if an item is not a `Hook`.
-    """
-
-    def __init__(self, hooks: Iterable[Hook] | None = None):
-        self.hooks = check_instances(hooks, Hook, "hooks")
-
-    def add(self, hooks: Iterable[Hook]) -> None:
-        """Appends hooks not in the list yet (e.g. those model_fn's EstimatorSpec names)."""
-        self.hooks += [h for h in check_instances(hooks, Hook, "hooks") if h not in self.hooks]
-
-    def begin(self, context: RunContext) -> None:
-        for hook in self.hooks:
-            hook.begin(context)
-
-    def next_step(self, global_step: int) -> int | None:
-        """The earliest step after `global_step` that some hook asks for, or None."""
-        wanted = [int(w) for w in (h.next_step(global_step) for h in self.hooks)
-                  if w is not None and w > global_step]
-        return min(wanted, default=None)
-
-    def after_run(self, context: RunContext) -> None:
-        for hook in self.hooks:
-            hook.after_run(context)
-
-    def end(self, context: RunContext) -> None:
-        for hook in self.hooks:
-            hook.end(context)
 
 
 class StopAtStepHook(Hook):

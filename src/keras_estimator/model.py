@@ -112,14 +112,18 @@ class Model:
         self.spec_hooks[mode] = _hooks_of(spec, mode, self.config.is_chief)
         return spec
 
-    def train_step(self, features: Any, labels: Any) -> tf.Tensor:
-        """One training step: the loss, after train_op ran. The compiled loop advances the
-        global step; a train_op that advances it too (a compat.v1 optimizer's
-        `minimize(global_step=...)`) is undone, so a step counts once."""
+    def train_step(self, features: Any, labels: Any, fetch: tuple[str, ...] = ()) -> Any:
+        """One training step: the loss, after train_op ran (and with `fetch`, a tuple of tensor
+        names, `(loss, [their values])`). The compiled loop advances the global step; a
+        train_op that advances it too (a compat.v1 optimizer's `minimize(global_step=...)`)
+        is undone, so a step counts once."""
         start = self.global_step.read_value() if tf.inside_function() else None
         watch = graph_collections.AssignmentWatch(self.global_step)
         with tf.GradientTape() as tape, watch:
             spec = self.call(features, labels, ModeKeys.TRAIN, tape)
+        # The global step as model_fn saw it (before this step); other tensors by name.
+        values = [start if name == self.global_step.name and start is not None
+                  else graph_collections.tensor_by_name(name) for name in fetch]
         deps = [t for t in tf.nest.flatten(spec.train_op) if isinstance(t, (tf.Tensor, tf.Operation))]
         with tf.control_dependencies(deps):
             loss = tf.identity(spec.loss)
@@ -127,8 +131,8 @@ class Model:
             with tf.control_dependencies([loss]):
                 undo = self.global_step.assign(start)
             with tf.control_dependencies([undo]):
-                return tf.identity(loss)
-        return loss
+                loss = tf.identity(loss)
+        return (loss, values) if fetch else loss
 
     def eval_step(self, features: Any, labels: Any) -> tf.Tensor:
         """One evaluation batch: the loss; eval_metric_ops are updated and kept in `eval_metrics`."""

@@ -8,7 +8,8 @@ import numpy as np
 import tensorflow as tf
 
 from keras_estimator.errors import InputError
-from keras_estimator.hooks import HookList, RunContext
+from keras_estimator.hook_list import HookList
+from keras_estimator.hooks import RunContext
 
 
 def predict(predict_fn: Any, dataset: tf.data.Dataset, predict_keys: list[str] | None,

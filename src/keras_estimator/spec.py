@@ -8,9 +8,8 @@ import keras
 import tensorflow as tf
 
 from keras_estimator.export.export_output import ExportOutput
-from keras_estimator.hooks import Hook
+from keras_estimator.hook_list import as_hooks
 from keras_estimator.mode_keys import ModeKeys
-from keras_estimator.validation import check_instances
 
 
 class EstimatorSpec(
@@ -84,7 +83,7 @@ class EstimatorSpec(
         eval_metric_ops = _check_metrics(eval_metric_ops)
         if export_outputs is not None:
             _check_export_outputs(export_outputs)
-        hooks = [check_instances(h, Hook, f"EstimatorSpec {what}") for what, h in (
+        hooks = [as_hooks(h, f"EstimatorSpec {what}") for what, h in (
             ("training_chief_hooks", training_chief_hooks), ("training_hooks", training_hooks),
             ("evaluation_hooks", evaluation_hooks), ("prediction_hooks", prediction_hooks))]
         return super().__new__(

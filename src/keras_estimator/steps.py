@@ -100,6 +100,24 @@ def make_stop_agreement(strategy: Any) -> Callable[[tf.Tensor], tf.Tensor]:
     return agree
 
 
+def make_fetching_step(model: Model, fetch: tuple[str, ...]) -> Callable:
+    """A `tf.function(element) -> (loss, bad, values)`: one training step on a dataset element
+    that also returns the values of the tensors named in `fetch` (from the first replica),
+    for hooks that asked for them. A NaN/Inf loss does not advance the global step."""
+    strategy = model.strategy
+
+    def step(element):
+        features, labels = split(element)
+        loss, values = strategy.run(model.train_step, args=(features, labels, fetch))
+        loss = tf.cast(strategy.reduce("MEAN", loss, axis=None), tf.float32)
+        bad = tf.logical_not(tf.math.is_finite(loss))
+        if not bad:
+            model.global_step.assign_add(1)
+        return loss, bad, [strategy.experimental_local_results(v)[0] for v in values]
+
+    return tf.function(step, reduce_retracing=True)
+
+
 class CompiledSteps:
     """The compiled loops of one model, kept across calls so repeated calls reuse their traces.
 
@@ -114,3 +132,11 @@ class CompiledSteps:
         self.eval = make_eval_loop(model)
         self.predict = tf.function(model.predict_step, reduce_retracing=True)
         self.agree_on_stop = make_stop_agreement(model.strategy) if agree_on_stop else None
+        self._model = model
+        self._fetching: dict[tuple[str, ...], Callable] = {}
+
+    def fetching(self, fetch: tuple[str, ...]) -> Callable:
+        """The one-step function fetching these tensor names (compiled once per set)."""
+        if fetch not in self._fetching:
+            self._fetching[fetch] = make_fetching_step(self._model, fetch)
+        return self._fetching[fetch]

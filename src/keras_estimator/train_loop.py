@@ -15,7 +15,8 @@ from typing import Any, Callable
 import tensorflow as tf
 
 from keras_estimator.errors import ClusterTaskFailedError, InputError, NanLossDuringTrainingError, first_line
-from keras_estimator.hooks import HookList, RunContext
+from keras_estimator.hook_list import HookList
+from keras_estimator.hooks import RunContext
 from keras_estimator.model import Model
 from keras_estimator.peer_health import PeerWatchdog, peers_of
 from keras_estimator.run_config import RunConfig
@@ -62,8 +63,9 @@ class TrainLoop:
         # Only the chief writes summaries; other tasks of a cluster write nothing.
         self._summaries = SummaryWriter(self._config.model_dir if self._config.is_chief else None)
 
-    def run(self, dataset: Any, context: RunContext, last_step: int | None) -> dict[str, Any]:
-        """Trains; returns `{"global_step", "loss"}` where training ended.
+    def run(self, dataset: Any, context: RunContext) -> dict[str, Any]:
+        """Trains to `context.last_step` (None: the data end or a stop); returns
+        `{"global_step", "loss"}` where training ended.
 
         Raises:
             NanLossDuringTrainingError: for a NaN/Inf loss or weight (that step is not saved).
@@ -80,7 +82,7 @@ class TrainLoop:
         )
         try:
             with watchdog:
-                return self._loop(iter(dataset), context, last_step)
+                return self._loop(iter(dataset), context, context.last_step)
         except _PEER_LOST as e:
             if not watchdog.peers:
                 raise
@@ -97,8 +99,7 @@ class TrainLoop:
         self._agree_to_stop(context)  # A hook's begin may have stopped training on one task.
         while (last_step is None or step < last_step) and not context.stop_requested:
             size = self._loop_size(step, last_step)
-            ran, loop_loss, bad, _ = self._steps.train(iterator, tf.constant(size, tf.int64))
-            ran = int(ran)
+            ran, loop_loss, bad = self._run(iterator, size, tuple(self._hooks.fetches(step + size)))
             step += ran
             context.steps_in_call += ran
             if bool(bad):
@@ -118,6 +119,23 @@ class TrainLoop:
             logger.info("Loss for final step: %.6g.", loss)
         return {"global_step": step, "loss": loss}
 
+    def _run(self, iterator: Any, size: int, fetch: tuple[str, ...]) -> tuple[int, Any, bool]:
+        """Up to `size` steps: (steps run, last loss, NaN/Inf met). With tensors to `fetch`,
+        the last step runs apart and hands their values to the hooks that asked."""
+        first = size - 1 if fetch else size
+        ran, loss, bad = 0, tf.constant(0.0), False
+        if first:
+            ran, loss, bad, _ = self._steps.train(iterator, tf.constant(first, tf.int64))
+            ran, bad = int(ran), bool(bad)
+        if not fetch or bad or ran < first:
+            return ran, loss, bad
+        element = iterator.get_next_as_optional()
+        if not element.has_value():
+            return ran, loss, bad
+        loss, bad, values = self._steps.fetching(fetch)(element.get_value())
+        self._hooks.deliver({name: value.numpy() for name, value in zip(fetch, values)})
+        return ran + (0 if bool(bad) else 1), loss, bool(bad)
+
     def _after_loop(self, context: RunContext, step: int, loss: float, log_rate: _Rate,
                     summary_rate: _Rate) -> None:
         config = self._config
@@ -130,7 +148,8 @@ class TrainLoop:
             self._summaries.scalar("loss", loss, step)
             self._summaries.scalar("global_step/sec", summary_rate.tick(step)[1], step)
         self._hooks.after_run(context)
-        if self._saver.due(step) and self._saver.save(step):
+        requested, context.checkpoint_requested = context.checkpoint_requested, False
+        if (self._saver.due(step) or requested) and self._saver.save(step):
             context.request_stop()
 
     def _loop_size(self, step: int, last_step: int | None) -> int:
