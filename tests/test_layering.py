@@ -88,13 +88,17 @@ LAYERS = {
         "hooks", "session_run_hook"],
     1: ["spec", "export", "export.export_output", "export.serving_input", "context", "variable_store",
         "checkpoints", "datasets", "signature", "model", "optimization", "graph_collections", "hook_list",
-        "inputs", "inputs.numpy_io", "inputs.pandas_io", "parsing_utils", "vocab_info", "keras_inputs"],
+        "inputs", "inputs.numpy_io", "inputs.pandas_io", "parsing_utils", "vocab_info", "keras_inputs",
+        # tf.compat.v1.layers for model_fn (keras_estimator.tensorflow answers it with these).
+        "layers_v1", "layers_v1.base", "layers_v1.core", "layers_v1.convolutional", "layers_v1.pooling",
+        "layers_v1.normalization"],
     2: ["steps", "summaries", "saver", "model_dir", "model_dir_lock", "peer_health", "timers", "basic_hooks"],
     3: ["train_loop", "evaluation", "prediction", "saved_model"],
     4: ["estimator", "keras_bridge"],
     5: ["exporters", "training", "early_stopping", "experimental", "extenders"],
     # `import keras_estimator.tensorflow as tf`: TensorFlow with tf.estimator's names back.
-    6: ["tensorflow", "tensorflow.overrides", "tensorflow.compat", "tensorflow.compat.v1", "tensorflow.compat.v2"],
+    6: ["tensorflow", "tensorflow.overrides", "tensorflow.compat", "tensorflow.compat.v1", "tensorflow.compat.v2",
+        "tensorflow.compat.v1.train"],
 }
 
 

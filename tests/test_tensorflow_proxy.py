@@ -27,3 +27,11 @@ def test_every_other_name_is_tensorflows_own():
 def test_tensorflow_itself_is_not_changed():
     assert not hasattr(tensorflow, "estimator")
     assert not hasattr(tensorflow.compat.v1, "estimator")
+
+
+def test_tf1_train_hooks_are_the_estimators():
+    assert tf.compat.v1.train.LoggingTensorHook is ke.LoggingTensorHook
+    assert tf1.train.SessionRunHook is ke.SessionRunHook
+    assert tf.estimator.StopAtStepHook is tf1.train.StopAtStepHook is ke.StopAtStepHook
+    assert tf1.train.AdamOptimizer is tensorflow.compat.v1.train.AdamOptimizer
+    assert "LoggingTensorHook" in dir(tf1.train) and "AdamOptimizer" in dir(tf1.train)

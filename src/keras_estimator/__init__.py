@@ -53,6 +53,17 @@ _EXPORTS = {
     "regressor_parse_example_spec": "keras_estimator.parsing_utils",
     "SecondOrStepTimer": "keras_estimator.timers",
     "VocabInfo": "keras_estimator.vocab_info",
+    "SessionRunHook": "keras_estimator.session_run_hook",
+    "SessionRunArgs": "keras_estimator.session_run_hook",
+    "SessionRunContext": "keras_estimator.session_run_hook",
+    "SessionRunValues": "keras_estimator.session_run_hook",
+    "CheckpointSaverHook": "keras_estimator.basic_hooks",
+    "FinalOpsHook": "keras_estimator.basic_hooks",
+    "LoggingTensorHook": "keras_estimator.basic_hooks",
+    "NanTensorHook": "keras_estimator.basic_hooks",
+    "ProfilerHook": "keras_estimator.basic_hooks",
+    "StepCounterHook": "keras_estimator.basic_hooks",
+    "SummarySaverHook": "keras_estimator.basic_hooks",
 }
 
 if TYPE_CHECKING:  # For type checkers and IDEs; tests/test_package.py keeps it equal to _EXPORTS.
@@ -89,6 +100,16 @@ if TYPE_CHECKING:  # For type checkers and IDEs; tests/test_package.py keeps it 
     from keras_estimator.parsing_utils import classifier_parse_example_spec, regressor_parse_example_spec
     from keras_estimator.timers import SecondOrStepTimer
     from keras_estimator.vocab_info import VocabInfo
+    from keras_estimator.session_run_hook import SessionRunArgs, SessionRunContext, SessionRunHook, SessionRunValues
+    from keras_estimator.basic_hooks import (
+        CheckpointSaverHook,
+        FinalOpsHook,
+        LoggingTensorHook,
+        NanTensorHook,
+        ProfilerHook,
+        StepCounterHook,
+        SummarySaverHook,
+    )
 
 
 def __getattr__(name: str):

@@ -13,8 +13,16 @@ from typing import Any
 _MISSING = object()
 
 # TensorFlow module path -> {attribute: "keras_estimator module[:attribute]"}.
+_TRAIN_HOOKS = ["SessionRunHook", "SessionRunArgs", "SessionRunContext", "SessionRunValues",
+                "CheckpointSaverHook", "CheckpointSaverListener", "FinalOpsHook", "LoggingTensorHook",
+                "NanTensorHook", "ProfilerHook", "StepCounterHook", "StopAtStepHook", "SummarySaverHook",
+                "SecondOrStepTimer", "VocabInfo"]
+
 OVERRIDES: dict[str, dict[str, str]] = {
-    "tensorflow.compat.v1": {"estimator": "keras_estimator"},
+    "tensorflow.compat.v1": {"estimator": "keras_estimator", "train": "keras_estimator.tensorflow.compat.v1.train",
+                             "layers": "keras_estimator.layers_v1"},
+    # TF 2.21 still has these in tf.compat.v1.train, for sessions: the Estimator's versions instead.
+    "tensorflow.compat.v1.train": {name: f"keras_estimator:{name}" for name in _TRAIN_HOOKS},
     "tensorflow.compat.v2": {"estimator": "keras_estimator"},
 }
 
