@@ -65,8 +65,7 @@ def split_element_spec(element_spec: Any, mode: str) -> tuple[Any, Any]:
     """Splits a dataset's element_spec into (features, labels); labels is None when absent.
 
     Raises:
-        InputError: for a tuple that is not (features, labels), non-string feature keys, or
-            missing labels in TRAIN and EVAL.
+        InputError: for a tuple that is not (features, labels), or non-string feature keys.
     """
     if isinstance(element_spec, tuple):
         if len(element_spec) != 2:
@@ -80,12 +79,17 @@ def split_element_spec(element_spec: Any, mode: str) -> tuple[Any, Any]:
     _check_keys(features, "features")
     if labels is not None:
         _check_keys(labels, "labels")
-    if labels is None and mode in (ModeKeys.TRAIN, ModeKeys.EVAL):
-        raise InputError(
-            f"Labels are missing: mode {mode!r} needs input_fn's dataset to yield "
-            f"(features, labels), but it yields features only ({describe(features)})."
-        )
     return features, labels
+
+
+def labels_missing(mode: str, features: Any) -> InputError:
+    """The error for a dataset of features only in TRAIN or EVAL, when model_fn needs labels.
+
+    tf.estimator passed `labels=None` then, and a model_fn that does not use them is fine."""
+    return InputError(
+        f"Labels are missing: mode {mode!r} needs input_fn's dataset to yield "
+        f"(features, labels), but it yields features only ({describe(features)})."
+    )
 
 
 def _check_keys(spec: Any, what: str) -> None:

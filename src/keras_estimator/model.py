@@ -75,7 +75,7 @@ class Model:
         self.signature = InputSignature(config.model_dir)
         self.eval_metrics: dict[str, keras.metrics.Metric] = {}
         self.metric_tuples: list[str] = []  # Names of EVAL's tf.estimator (value, update_op) metrics.
-        self.spec_hooks: dict[str, list] = {}  # Mode -> the hooks model_fn's spec named, last trace.
+        self.spec_hooks: dict[str, list] = {}  # Mode -> the hooks model_fn's spec named when built.
         self._building = False  # True while a multi-replica build creates the variables.
         self._eval_specs: tuple = (None, None)  # Features and labels of the eval input.
         self._metric_values: Any = None  # Reads tf.estimator metrics' values (see metric_values).
@@ -109,7 +109,8 @@ class Model:
             raise ValueError(f"model_fn should return an EstimatorSpec, got {type(spec).__name__}.")
         if spec.mode != mode:
             raise ValueError(f"model_fn was called in mode {mode!r} but returned an EstimatorSpec for mode {spec.mode!r}.")
-        self.spec_hooks[mode] = _hooks_of(spec, mode, self.config.is_chief)
+        if mode not in self._built_modes:  # The build trace's: their tensors' names are top-level.
+            self.spec_hooks[mode] = _hooks_of(spec, mode, self.config.is_chief)
         return spec
 
     def train_step(self, features: Any, labels: Any, fetch: tuple[str, ...] = ()) -> Any:
@@ -174,11 +175,20 @@ class Model:
         Raises:
             InputError: if the input differs from the one the model was trained with.
         """
+        needs_labels = labels_spec is None and mode in (ModeKeys.TRAIN, ModeKeys.EVAL)
+        expected = self.signature.expected
+        if needs_labels and expected is not None and expected.get("labels") is not None:
+            raise datasets.labels_missing(mode, features_spec)  # Trained with labels.
         self.signature.check_or_record(mode, features_spec, labels_spec)
         if mode == ModeKeys.EVAL:
             self._eval_specs = (features_spec, labels_spec)
         with self.strategy.scope():
-            self._build(mode, features_spec, labels_spec)
+            try:
+                self._build(mode, features_spec, labels_spec)
+            except Exception as e:  # model_fn needed the labels it got as None.
+                if needs_labels:
+                    raise datasets.labels_missing(mode, features_spec) from e
+                raise
             with trace_errors(mode, features_spec, labels_spec):  # A feature of another size.
                 self._restore(mode, checkpoint)
 
