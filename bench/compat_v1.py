@@ -10,8 +10,6 @@ a LoggingTensorHook logging the loss every 50 steps. Figures are each contender'
 from __future__ import annotations
 
 import logging
-import shutil
-import tempfile
 
 import keras
 

@@ -15,6 +15,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import baseline  # noqa: E402
 import common  # noqa: E402
+import compat_v1  # noqa: E402
 import multiworker  # noqa: E402
 import pipeline  # noqa: E402
 import scaling  # noqa: E402
@@ -91,6 +92,23 @@ def baseline_lines(base: dict) -> list[str]:
     ]
 
 
+def compat_v1_lines(v1: dict) -> list[str]:
+    """The section comparing a compat.v1 model_fn with the same one on Keras optimizers."""
+    rows = [(name, f"{rate:.1f}", f"{v1['vs_keras'][name]:.2f}x (median {v1['median_vs_keras'][name]:.2f}x)")
+            for name, rate in v1["rates"].items()]
+    return [
+        "## compat.v1 model_fn",
+        "",
+        f"The numbers GRU-64 (batch 64) as a model_fn, trained by `train(steps={v1['steps']})` calls in "
+        f"{v1['rounds']} alternating rounds (bench/compat_v1.py), best round each: Keras Adam through "
+        "`minimize`, `tf.compat.v1.train.AdamOptimizer().minimize(loss, global_step=...)`, and the latter "
+        "with a LoggingTensorHook fetching the loss every 50 steps (target: compat.v1 >= 0.95x Keras).",
+        "",
+        *markdown_table(["model_fn", "steps/s", "vs Keras optimizer"], rows),
+        "",
+    ]
+
+
 def markdown_table(header: list[str], rows: list[tuple]) -> list[str]:
     return ["| " + " | ".join(header) + " |", "|" + "---|" * len(header),
             *("| " + " | ".join(str(c) for c in row) + " |" for row in rows)]
@@ -109,6 +127,7 @@ def main() -> None:
     scale = scaling.run()
     multi = multiworker.run()
     base = baseline.run()
+    v1 = compat_v1.run()
     rows = rows_of(train, pipe, serve, multi)
 
     width = [max(len(r[i]) for r in rows) for i in range(4)]
@@ -149,6 +168,7 @@ def main() -> None:
                           f"{r['peak_rss_mib']:.0f}", f"{r['training_rss_mib']:.0f}") for r in scale]),
         "",
         *baseline_lines(base),
+        *compat_v1_lines(v1),
     ]
     out = os.environ.get("BENCH_OUT") or (None if common.QUICK else os.path.join(HERE, "RESULTS.md"))
     if out:
