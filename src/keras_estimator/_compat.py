@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import threading
 from typing import Any, Iterator, Sequence
 
 # Keras keeps auto-naming counters and the name-scope stack in its global state; these are the
@@ -161,3 +162,80 @@ def fresh_tf1_scope_names() -> Iterator[None]:
         yield
     finally:
         store.variable_scopes_count = saved
+
+
+# -- TF1 variables (tf.compat.v1.get_variable, variable_scope) -------------------------------
+# The graph collections TensorFlow keeps its TF1 variable store and variable-scope store in.
+# Every tf.function graph shares them with the eager context's graph (FuncGraph's
+# ALLOWLIST_COLLECTIONS), so without a fresh pair per model_fn call a second trace finds the
+# first trace's variables ("Variable dense/kernel already exists") and numbers default scopes on
+# from it ("dense_1"). Swaps of one collection are counted so that model_fn calls overlapping in
+# the replica threads of a tf.distribute strategy restore the original when the last one ends.
+_TF1_SWAPS: dict[int, list] = {}  # id(collection list) -> [open swaps, original contents]
+_TF1_SWAPS_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _swapped_collection(key: Any, value: Any) -> Iterator[None]:
+    from tensorflow.python.framework import ops
+
+    collection = ops.get_collection_ref(key)
+    with _TF1_SWAPS_LOCK:
+        entry = _TF1_SWAPS.setdefault(id(collection), [0, list(collection)])
+        entry[0] += 1
+        collection[:] = [value]
+    try:
+        yield
+    finally:
+        with _TF1_SWAPS_LOCK:
+            entry[0] -= 1
+            if entry[0] == 0:
+                collection[:] = entry[1]
+                del _TF1_SWAPS[id(collection)]
+
+
+@contextlib.contextmanager
+def fresh_tf1_variables() -> Iterator[None]:
+    """Inside the block, `tf.compat.v1.get_variable` and `tf.compat.v1.variable_scope` start
+    from an empty variable store and scope store (as in a new TF1 graph): default scope names
+    restart at "dense", `reuse=True` finds only variables made in the block, and eager calls
+    keep their variables too (so reuse also works when model_fn runs eagerly). For one
+    model_fn call, entered where the call starts (outside any variable scope).
+
+    Seen in TensorFlow 2.21.0: the stores are `tensorflow.python.ops.variable_scope`'s
+    `EagerVariableStore` and `_VariableScopeStore`, kept in the graph collections
+    `_VARSTORE_KEY` and `_VARSCOPESTORE_KEY`; TensorFlow swaps the first with
+    `EagerVariableStore.as_default()` and has no public way to start either afresh.
+    """
+    from tensorflow.python.ops import variable_scope
+
+    store = variable_scope.EagerVariableStore()
+    with _swapped_collection(variable_scope._VARSCOPESTORE_KEY, variable_scope._VariableScopeStore()):
+        with _swapped_collection(variable_scope._VARSTORE_KEY, store._store):
+            yield
+
+
+def new_tf1_variable_store() -> Any:
+    """An empty store for `tf.compat.v1.get_variable` that also keeps eager variables; its
+    `as_default()` makes get_variable use it inside a `with` block. Unlike
+    `fresh_tf1_variables` it leaves the variable scopes alone, so it can be entered anywhere.
+
+    Seen in TensorFlow 2.21.0: `tensorflow.python.ops.variable_scope.EagerVariableStore`
+    (exported as tf.contrib.eager.EagerVariableStore in TF1; not exported in TF2).
+    """
+    from tensorflow.python.ops import variable_scope
+
+    return variable_scope.EagerVariableStore()
+
+
+def in_fresh_tf1_variables() -> bool:
+    """True inside `fresh_tf1_variables()` or a `new_tf1_variable_store().as_default()` block:
+    the store `tf.compat.v1.get_variable` uses keeps eager variables. The default store of a
+    graph does not.
+
+    Seen in TensorFlow 2.21.0: `variable_scope._get_default_variable_store()` and the store's
+    `_store_eager_variables` flag; neither is public.
+    """
+    from tensorflow.python.ops import variable_scope
+
+    return bool(variable_scope._get_default_variable_store()._store_eager_variables)
