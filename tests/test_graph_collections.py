@@ -98,18 +98,33 @@ def test_metric_tuples_are_reset_per_evaluate_and_not_checkpointed(tmp_path):
     assert not [n for n in est.get_variable_names() if "accuracy" in n or "mean" in n]
 
 
-def test_a_train_op_built_in_eval_is_refused_clearly(tmp_path):
-    def careless_model_fn(features, labels, mode):
+def test_a_train_op_built_in_every_mode_runs_only_in_train(tmp_path):
+    # tf.estimator programs often call minimize() whatever the mode: TF1 never ran it in eval.
+    def every_mode_model_fn(features, labels, mode):
         logits = keras.layers.Dense(2, name="out")(features["x"])
+        predictions = {"class": tf.argmax(logits, 1)}
+        if mode == tf.estimator.ModeKeys.PREDICT:
+            return tf.estimator.EstimatorSpec(mode, predictions=predictions)
         loss = tf.compat.v1.losses.sparse_softmax_cross_entropy(labels, logits)
-        train_op = tf.compat.v1.train.GradientDescentOptimizer(0.1).minimize(
+        train_op = tf.compat.v1.train.GradientDescentOptimizer(0.5).minimize(
             loss, global_step=tf.compat.v1.train.get_global_step())
-        return tf.estimator.EstimatorSpec(mode, loss=loss, train_op=train_op)
+        metrics = {"accuracy": tf.compat.v1.metrics.accuracy(labels, predictions["class"]),
+                   "mean_prob": keras.metrics.Mean()}
+        metrics["mean_prob"].update_state(tf.nn.softmax(logits)[:, 1])
+        return tf.estimator.EstimatorSpec(mode, loss=loss, train_op=train_op, predictions=predictions,
+                                          eval_metric_ops=metrics)
 
-    est = ke.Estimator(careless_model_fn, str(tmp_path))
-    est.train(input_fn, steps=2)
-    with pytest.raises(ValueError, match="model_fn advances the global step in mode 'eval'"):
-        est.evaluate(lambda: input_fn(False))
+    est = ke.Estimator(every_mode_model_fn, str(tmp_path))
+    est.train(input_fn, steps=20)
+    kernel = est.get_variable_value("out/kernel")
+    first, second = est.evaluate(lambda: input_fn(False)), est.evaluate(lambda: input_fn(False))
+    predicted = np.array([p["class"] for p in est.predict(lambda: input_fn(False).map(lambda f, l: f))])
+    assert first == second and first["global_step"] == 20
+    assert first["accuracy"] == pytest.approx(np.mean(predicted == Y)) and first["accuracy"] > 0.85
+    assert 0 < first["mean_prob"] < 1
+    assert np.array_equal(est.get_variable_value("out/kernel"), kernel)
+    est.train(input_fn, steps=5)
+    assert est.get_variable_value("global_step") == 25
 
 
 def test_hooks_named_by_the_spec_run(tmp_path):

@@ -87,7 +87,7 @@ LAYERS = {
     0: ["errors", "mode_keys", "validation", "files", "_compat", "cluster", "run_config", "fn_args",
         "hooks", "session_run_hook"],
     1: ["spec", "export", "export.export_output", "export.serving_input", "context", "variable_store",
-        "checkpoints", "datasets", "signature", "model", "optimization", "graph_collections", "hook_list",
+        "checkpoints", "datasets", "signature", "model", "optimization", "graph_collections", "hook_list", "pruned_steps",
         "inputs", "inputs.numpy_io", "inputs.pandas_io", "parsing_utils", "vocab_info", "keras_inputs",
         # tf.compat.v1.layers for model_fn (keras_estimator.tensorflow answers it with these).
         "layers_v1", "layers_v1.base", "layers_v1.core", "layers_v1.convolutional", "layers_v1.pooling",

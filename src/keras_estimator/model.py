@@ -20,8 +20,9 @@ import tensorflow as tf
 from keras_estimator import checkpoints as ckpt_lib
 from keras_estimator import context as context_lib
 from keras_estimator import datasets, fn_args, graph_collections
-from keras_estimator.errors import InputError, first_line
+from keras_estimator.errors import InputError
 from keras_estimator.mode_keys import ModeKeys
+from keras_estimator.pruned_steps import metric_values_fn, pruned_step
 from keras_estimator.run_config import RunConfig
 from keras_estimator.signature import InputSignature
 from keras_estimator.spec import EstimatorSpec, is_metric_tuple
@@ -77,6 +78,9 @@ class Model:
         self.metric_tuples: list[str] = []  # Names of EVAL's tf.estimator (value, update_op) metrics.
         self.spec_hooks: dict[str, list] = {}  # Mode -> the hooks model_fn's spec named when built.
         self._building = False  # True while a multi-replica build creates the variables.
+        self._trains_in: set[str] = set()  # EVAL/PREDICT whose model_fn builds a train_op too.
+        self._pruned: dict[str, Callable] = {}  # Their steps, pruned to what the mode fetches.
+        self._pruning = False
         self._eval_specs: tuple = (None, None)  # Features and labels of the eval input.
         self._metric_values: Any = None  # Reads tf.estimator metrics' values (see metric_values).
         self._built_modes: set[str] = set()
@@ -98,13 +102,8 @@ class Model:
                     "features": datasets.wrap(features), "labels": datasets.wrap(labels, datasets.LabelDict),
                     "mode": mode, "params": self.params, "config": self.config,
                 })
-        if watch.assigned:  # TF1 ran only the ops it fetched; here every op model_fn makes runs.
-            raise ValueError(
-                f"model_fn advances the global step in mode {mode!r} (a compat.v1 optimizer's "
-                "minimize(global_step=...)): every op model_fn creates runs in TensorFlow 2, so "
-                "this would train while evaluating or predicting. Create train_op only when "
-                "mode == ModeKeys.TRAIN."
-            )
+        if watch.assigned and not self._pruning:  # A train_op built outside TRAIN.
+            self._trains_in.add(mode)
         if not isinstance(spec, EstimatorSpec):
             raise ValueError(f"model_fn should return an EstimatorSpec, got {type(spec).__name__}.")
         if spec.mode != mode:
@@ -137,14 +136,20 @@ class Model:
 
     def eval_step(self, features: Any, labels: Any) -> tf.Tensor:
         """One evaluation batch: the loss; eval_metric_ops are updated and kept in `eval_metrics`."""
+        pruned = self._pruned.get(ModeKeys.EVAL)
+        if pruned is not None:
+            return pruned(features, labels)
         spec = self.call(features, labels, ModeKeys.EVAL)
+        self._note_metrics(spec)
+        updates = [m[1] for m in spec.eval_metric_ops.values() if is_metric_tuple(m)]
+        with tf.control_dependencies(updates):  # tf.estimator metrics: update on every batch.
+            return tf.identity(spec.loss)
+
+    def _note_metrics(self, spec: EstimatorSpec) -> None:
         self.eval_metrics = {k: m for k, m in spec.eval_metric_ops.items() if isinstance(m, keras.metrics.Metric)}
         for metric in self.eval_metrics.values():
             self.store.exclude_from_checkpoints(metric.variables)
-        updates = {k: m[1] for k, m in spec.eval_metric_ops.items() if is_metric_tuple(m)}
-        self.metric_tuples = sorted(updates)
-        with tf.control_dependencies(list(updates.values())):  # tf.estimator metrics: update on every batch.
-            return tf.identity(spec.loss)
+        self.metric_tuples = sorted(k for k, m in spec.eval_metric_ops.items() if is_metric_tuple(m))
 
     def metric_values(self) -> dict[str, tf.Tensor]:
         """The current value of each tf.estimator `(value, update_op)` metric of EVAL.
@@ -160,11 +165,18 @@ class Model:
         if not self.metric_tuples:
             return {}
         if self._metric_values is None:
-            self._metric_values = _pruned_metric_values(self, *self._eval_specs)
+            self._pruning = True  # A train_op traced there is pruned away with everything else.
+            try:
+                self._metric_values = metric_values_fn(self.call, *self._eval_specs)
+            finally:
+                self._pruning = False
         return self._metric_values()
 
     def predict_step(self, features: Any) -> Any:
         """One prediction batch: model_fn's predictions."""
+        pruned = self._pruned.get(ModeKeys.PREDICT)
+        if pruned is not None:
+            return pruned(features, None)
         return self.call(features, None, ModeKeys.PREDICT).predictions
 
     # -- building and restoring ---------------------------------------------------------------
@@ -218,8 +230,21 @@ class Model:
                 tf.function(lambda f, l: strategy.run(step, args=(f, l))).get_concrete_function(
                     features_spec, labels_spec
                 )
+        if mode in self._trains_in:  # Traced again, pruned to what the mode fetches.
+            self._prune(mode, features_spec, labels_spec)
         self.store.snapshot_initial()
         self._built_modes.add(mode)
+
+    def _prune(self, mode: str, features_spec: Any, labels_spec: Any) -> None:
+        self._pruning = True
+        try:
+            with trace_errors(mode, features_spec, labels_spec):
+                step, spec = pruned_step(self.call, self.store.state_variables, mode, features_spec, labels_spec)
+        finally:
+            self._pruning = False
+        if mode == ModeKeys.EVAL:
+            self._note_metrics(spec)
+        self._pruned[mode] = step
 
     def _build_eagerly(self, step: Callable, features_spec: Any, labels_spec: Any) -> None:
         """Variables created once, in the strategy's cross-replica context (mirrored), eagerly
@@ -266,28 +291,6 @@ class Model:
                 "Warm start from %s loaded no variable: none of its names and shapes match the "
                 "trainable variables model_fn built that match %r.", path, settings.vars_to_warm_start,
             )
-
-
-def _pruned_metric_values(model: Model, features_spec: Any, labels_spec: Any) -> Any:
-    values: dict[str, tf.Tensor] = {}
-
-    def graph():
-        def placeholder(s):
-            return tf.compat.v1.placeholder(s.dtype, s.shape)
-        features = tf.nest.map_structure(placeholder, features_spec)
-        labels = tf.nest.map_structure(placeholder, labels_spec) if labels_spec is not None else None
-        spec = model.call(features, labels, ModeKeys.EVAL)
-        values.update({k: m[0] for k, m in spec.eval_metric_ops.items() if is_metric_tuple(m)})
-
-    traced = tf.compat.v1.wrap_function(graph, signature=[])
-    try:
-        return traced.prune(feeds=[], fetches=values)
-    except (ValueError, tf.errors.InvalidArgumentError) as e:
-        raise ValueError(
-            f"An eval_metric_ops (value, update_op) value among {sorted(values)} depends on the "
-            f"batch, not only on the metric's variables; return the value computed from its "
-            f"variables (as tf.compat.v1.metrics do). ({first_line(e)})"
-        ) from e
 
 
 def _hooks_of(spec: EstimatorSpec, mode: str, chief: bool) -> list:

@@ -141,6 +141,10 @@ class VariableStore:
         """The variables saved in checkpoints: everything but metric state."""
         return {k: v for k, v in self._variables.items() if k not in self._not_checkpointed}
 
+    def state_variables(self) -> list[tf.Variable]:
+        """Metric state: the variables never checkpointed (Keras metrics, TF1 locals)."""
+        return [v for k, v in self._variables.items() if k in self._not_checkpointed]
+
     def trainable_views(self, keys: list[str]) -> list[keras.Variable]:
         """Keras Variables for the trainable variables named in `keys`, for Keras optimizers
         (which name their slots after a variable's path)."""
