@@ -96,10 +96,6 @@ def run_program():
   return estimator, result
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "tf.compat.v1.layers.Flatten: AttributeError '`Flatten` is not available with Keras 3.' "
-    "(issue 18: tf.compat.v1.layers.*); then minimize with get_global_step (item 1) and "
-    "tf.estimator.experimental.make_early_stopping_hook (tf.estimator.experimental.*)"))
 def test_early_stopping(program_dir):
     started = time.time()
     estimator, (eval_result, _) = run_program()

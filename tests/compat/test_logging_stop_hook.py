@@ -72,11 +72,6 @@ def run_program():
   return estimator
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "tf.compat.v1.layers.Dense: AttributeError '`Dense` is not available with Keras 3.' "
-    "(issue 18: tf.compat.v1.layers.*); then compat.v1 optimizer minimize with "
-    "get_global_step (item 1) and EstimatorSpec(training_hooks=) of tf1.train.StopAtStepHook / "
-    "LoggingTensorHook (SessionRunHook-style hooks)"))
 def test_logging_stop_hook(program_dir, caplog, capsys):
     caplog.set_level("INFO")
     baseline = untrained_loss(

@@ -53,10 +53,6 @@ def run_program():
   return estimator, eval_result
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "tf.compat.v1.layers.Dense: AttributeError '`Dense` is not available with Keras 3.' "
-    "(issue 18: tf.compat.v1.layers.*); then compat.v1 optimizer minimize(loss, "
-    "global_step=tf1.train.get_global_step()) in model_fn (issue 18 item 1)"))
 def test_migrating_estimator(program_dir):
     baseline = untrained_loss(
         lambda model_dir: tf1.estimator.Estimator(model_fn=_model_fn, model_dir=model_dir),
