@@ -37,6 +37,10 @@ class CallState:
         self.building = ctx.building
         # None: the runtime opened a fresh TF1 store for the call; use that one.
         self.store = None if _compat.in_fresh_tf1_variables() else _compat.new_tf1_variable_store()
+        # A tf.distribute strategy runs the replicas after the first with reuse=True, for one
+        # TF1 store of the graph; the Estimator's store already shares the variables, and each
+        # replica's call must create (be handed) its own, so their layers reuse if they can.
+        self.reuse = tf.compat.v1.AUTO_REUSE if replica_id() > 0 else None
         self.root_names: collections.Counter = collections.Counter()
 
     def unique_root_name(self, base: str) -> str:
@@ -44,6 +48,13 @@ class CallState:
         n = self.root_names[base]
         self.root_names[base] += 1
         return base if n == 0 else f"{base}_{n}"
+
+
+def replica_id() -> int:
+    """The replica of a multi-replica strategy running this model_fn call (0 without one)."""
+    context = tf.distribute.get_replica_context()
+    value = tf.get_static_value(context.replica_id_in_sync_group) if context is not None else 0
+    return int(value or 0)
 
 
 def call_state() -> CallState | None:
@@ -190,12 +201,13 @@ class Layer:
     # -- internals -----------------------------------------------------------------------------
     def _new_scope(self, state: CallState | None):
         """The variable scope of the first call: the given name as is, a default name unique."""
+        reuse = state.reuse if state is not None and state.reuse is not None else self._reuse
         if self._explicit_name or self._reuse:
-            return tf.compat.v1.variable_scope(self._base_name, reuse=self._reuse)
+            return tf.compat.v1.variable_scope(self._base_name, reuse=reuse)
         if state is not None and not tf.compat.v1.get_variable_scope().name:
             # TensorFlow's own numbering at the root goes on from earlier model_fn calls.
-            return tf.compat.v1.variable_scope(state.unique_root_name(self._base_name), reuse=self._reuse)
-        return tf.compat.v1.variable_scope(None, default_name=self._base_name, reuse=self._reuse)
+            return tf.compat.v1.variable_scope(state.unique_root_name(self._base_name), reuse=reuse)
+        return tf.compat.v1.variable_scope(None, default_name=self._base_name, reuse=reuse)
 
     def _finish(self, outputs: Any) -> Any:
         if self.activity_regularizer is not None and in_graph():
