@@ -98,7 +98,7 @@ LAYERS = {
     5: ["exporters", "training", "early_stopping", "experimental", "extenders"],
     # `import keras_estimator.tensorflow as tf`: TensorFlow with tf.estimator's names back.
     6: ["tensorflow", "tensorflow.overrides", "tensorflow.compat", "tensorflow.compat.v1", "tensorflow.compat.v2",
-        "tensorflow.compat.v1.train"],
+        "tensorflow.compat.v1.train", "tensorflow.keras", "tensorflow.keras_estimator"],
 }
 
 

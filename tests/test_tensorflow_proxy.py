@@ -17,7 +17,7 @@ def test_estimator_names_are_keras_estimators():
 
 def test_every_other_name_is_tensorflows_own():
     assert tf.constant is tensorflow.constant
-    assert tf.keras is tensorflow.keras
+    assert tf.keras.layers is tensorflow.keras.layers  # tf.keras is Keras 3 (plus tf.keras.estimator).
     assert tf.compat.v1.placeholder is tensorflow.compat.v1.placeholder
     assert tf1.train.AdamOptimizer is tensorflow.compat.v1.train.AdamOptimizer
     assert tf.compat.as_bytes is tensorflow.compat.as_bytes
@@ -35,3 +35,15 @@ def test_tf1_train_hooks_are_the_estimators():
     assert tf.estimator.StopAtStepHook is tf1.train.StopAtStepHook is ke.StopAtStepHook
     assert tf1.train.AdamOptimizer is tensorflow.compat.v1.train.AdamOptimizer
     assert "LoggingTensorHook" in dir(tf1.train) and "AdamOptimizer" in dir(tf1.train)
+
+
+def test_tf_keras_is_keras_3_with_model_to_estimator_back():
+    assert tf.keras.layers.Dense is tensorflow.keras.layers.Dense
+    assert tf.keras.estimator.model_to_estimator is ke.model_to_estimator
+    assert tf1.keras.estimator.model_to_estimator is ke.model_to_estimator
+
+
+def test_tf1_distribute_strategies_are_accepted():
+    config = ke.RunConfig(train_distribute=tf.compat.v1.distribute.OneDeviceStrategy("/cpu:0"))
+    assert config.train_distribute is not None
+    assert ke.Estimator.export_savedmodel is ke.Estimator.export_saved_model

@@ -289,6 +289,10 @@ class Estimator:
         return datasets.call_input_fn(input_fn, mode, self.params, self._config)
 
 
+# tf.estimator's deprecated name for it (tf.compat.v1 programs call it).
+Estimator.export_savedmodel = Estimator.export_saved_model
+
+
 def _checkpoint_variables(model_dir: str, name: str | None = None) -> tuple[str, dict[str, str]]:
     """(latest checkpoint, its variables' names -> checkpoint keys), which must hold `name`."""
     path = ckpt_lib.latest_checkpoint(model_dir)

@@ -273,4 +273,5 @@ def _check_model_dir(model_dir: str) -> None:
 def _is_strategy(value: Any) -> bool:
     import tensorflow as tf  # Only when a strategy is given: RunConfig itself stays light.
 
-    return isinstance(value, tf.distribute.Strategy)
+    # tf.compat.v1.distribute strategies too: what tf.distribute is in a TF1-style program.
+    return isinstance(value, (tf.distribute.Strategy, tf.compat.v1.distribute.Strategy))

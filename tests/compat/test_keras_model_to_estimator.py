@@ -67,11 +67,6 @@ def run_program():
   return model, keras_estimator, eval_result
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "tf.keras.estimator.model_to_estimator: AttributeError, module 'keras._tf_keras.keras' "
-    "has no attribute 'estimator' (NOT in issue 18's list: the proxy leaves tf.keras as "
-    "Keras 3, which has no estimator module); then model_to_estimator on a model with the "
-    "automatic input name 'dense_input' (Keras 3 names it differently)"))
 def test_keras_model_to_estimator(program_dir):
     model, keras_estimator, eval_result = run_program()
     assert keras_estimator.model_dir.startswith(str(program_dir))

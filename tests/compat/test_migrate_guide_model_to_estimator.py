@@ -88,10 +88,6 @@ def run_program():
   return model, estimator, result
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "tf.keras.estimator.model_to_estimator: AttributeError, module 'keras._tf_keras.keras' "
-    "has no attribute 'estimator' (NOT in issue 18's list: the proxy leaves tf.keras as "
-    "Keras 3, which has no estimator module)"))
 def test_migrate_guide_model_to_estimator(program_dir):
     model, estimator, (eval_result, _) = run_program()
     assert estimator.model_dir.startswith(str(program_dir))

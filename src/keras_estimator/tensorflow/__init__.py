@@ -15,7 +15,7 @@ from typing import Any
 import tensorflow
 
 from keras_estimator.tensorflow import compat
-from keras_estimator.tensorflow.overrides import public_api
+from keras_estimator.tensorflow.overrides import public_api, resolve
 
 __all__ = ["compat", "estimator"]
 
@@ -23,7 +23,7 @@ __all__ = ["compat", "estimator"]
 def __getattr__(name: str) -> Any:
     if name == "estimator":
         return public_api()
-    return getattr(tensorflow, name)
+    return resolve(tensorflow, "tensorflow", name)
 
 
 def __dir__() -> list[str]:

@@ -19,8 +19,11 @@ _TRAIN_HOOKS = ["SessionRunHook", "SessionRunArgs", "SessionRunContext", "Sessio
                 "SecondOrStepTimer", "VocabInfo"]
 
 OVERRIDES: dict[str, dict[str, str]] = {
+    # tf.keras.estimator.model_to_estimator (tf.keras itself is Keras 3's).
+    "tensorflow": {"keras": "keras_estimator.tensorflow.keras"},
+    "tensorflow.keras": {"estimator": "keras_estimator.tensorflow.keras_estimator"},
     "tensorflow.compat.v1": {"estimator": "keras_estimator", "train": "keras_estimator.tensorflow.compat.v1.train",
-                             "layers": "keras_estimator.layers_v1"},
+                             "layers": "keras_estimator.layers_v1", "keras": "keras_estimator.tensorflow.keras"},
     # TF 2.21 still has these in tf.compat.v1.train, for sessions: the Estimator's versions instead.
     "tensorflow.compat.v1.train": {name: f"keras_estimator:{name}" for name in _TRAIN_HOOKS},
     "tensorflow.compat.v2": {"estimator": "keras_estimator"},
