@@ -1,5 +1,5 @@
 """TensorFlow's tutorial "Multi-worker training with Estimator", run as its own process by
-test_multi_worker_with_estimator.py (the program disables eager execution process-wide).
+test_program_multi_worker_with_estimator.py (the program disables eager execution process-wide).
 
 Source: tensorflow/docs, site/en/tutorials/distribute/multi_worker_with_estimator.ipynb at
 commit 60c51e7a4b34ff7e02b339b361a5bff7f091cbf8
