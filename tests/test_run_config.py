@@ -36,9 +36,9 @@ def test_save_checkpoints_secs_given():
     assert config.save_checkpoints_steps is None
 
 
-def test_explicit_values_kept():
+def test_explicit_values_kept(tmp_path):
     config = RunConfig(
-        model_dir="/tmp/model",
+        model_dir=str(tmp_path / "model"),
         tf_random_seed=0,
         save_summary_steps=0,
         save_checkpoints_secs=1.5,
@@ -47,7 +47,7 @@ def test_explicit_values_kept():
         log_step_count_steps=None,
         steps_per_loop=1,
     )
-    assert config.model_dir == "/tmp/model"
+    assert config.model_dir == str(tmp_path / "model")
     assert config.tf_random_seed == 0
     assert config.save_summary_steps == 0
     assert config.save_checkpoints_secs == 1.5
@@ -153,14 +153,16 @@ def test_config_is_hashable():
 # --- replace ------------------------------------------------------------------------------
 
 
-def test_replace_returns_new_config_and_leaves_original():
-    original = RunConfig(model_dir="/tmp/a", save_summary_steps=10)
-    new = original.replace(model_dir="/tmp/b", keep_checkpoint_max=2)
+def test_replace_returns_new_config_and_leaves_original(tmp_path):
+    # Paths of this test's own: a machine's /tmp/a may be anything (it was a file on CI).
+    a, b = str(tmp_path / "a"), str(tmp_path / "b")
+    original = RunConfig(model_dir=a, save_summary_steps=10)
+    new = original.replace(model_dir=b, keep_checkpoint_max=2)
     assert new is not original
-    assert new.model_dir == "/tmp/b"
+    assert new.model_dir == b
     assert new.keep_checkpoint_max == 2
     assert new.save_summary_steps == 10  # untouched fields carried over
-    assert original.model_dir == "/tmp/a"
+    assert original.model_dir == a
     assert original.keep_checkpoint_max == 5
 
 

@@ -31,6 +31,17 @@ def _created_by_metric() -> bool:
     return any(isinstance(getattr(s, "caller", None), keras.metrics.Metric) for s in stack)
 
 
+def _tf1_variables() -> contextlib.AbstractContextManager:
+    """A fresh TF1 variable store per model_fn call, so `tf.compat.v1.get_variable` and
+    `variable_scope` work as in a new TF1 graph; the store's creator then hands back the same
+    variables on every trace. Under several replicas (threads sharing one graph) the calls share
+    the graph's store instead (replicas after the first reuse the first's variables)."""
+    context = tf.distribute.get_replica_context()
+    if context is not None and context.num_replicas_in_sync > 1:
+        return contextlib.nullcontext()
+    return _compat.fresh_tf1_variables()
+
+
 def _is_local(kwargs: dict) -> bool:
     """TF1 local variables (tf.compat.v1.metrics' state): per evaluation, never checkpointed."""
     return tf.compat.v1.GraphKeys.LOCAL_VARIABLES in (kwargs.get("collections") or ())
@@ -58,7 +69,8 @@ class VariableStore:
             raise RuntimeError("model_fn calls cannot be nested.")
         self._local.call_keys = []
         try:
-            with fresh_keras_naming(), _compat.fresh_tf1_scope_names(), tf.variable_creator_scope(self._creator):
+            with fresh_keras_naming(), _compat.fresh_tf1_scope_names(), _tf1_variables(), \
+                    tf.variable_creator_scope(self._creator):
                 yield self._local.call_keys
         finally:
             self._local.call_keys = None

@@ -7,7 +7,7 @@ from typing import Any
 import tensorflow as tf
 
 from keras_estimator.layers_v1.base import Layer, layer_kwargs, nn_data_format, nn_padding, tf1_function, tuple_of
-from keras_estimator.layers_v1.core import activation_fn, zeros
+from keras_estimator.layers_v1.core import set_kernel_and_bias
 
 
 class Conv(Layer):
@@ -29,13 +29,8 @@ class Conv(Layer):
         self.data_format = data_format
         self.nn_format = nn_data_format(data_format, self.rank)
         self.dilation_rate = tuple_of(dilation_rate, self.rank, "dilation_rate")
-        self.activation = activation_fn(activation)
-        self.use_bias = use_bias
-        self.kernel_initializer, self.kernel_regularizer = kernel_initializer, kernel_regularizer
-        self.bias_initializer = bias_initializer if bias_initializer is not None else zeros()
-        self.bias_regularizer = bias_regularizer
-        self.kernel_constraint, self.bias_constraint = kernel_constraint, bias_constraint
-        self.kernel = self.bias = None
+        set_kernel_and_bias(self, activation, use_bias, kernel_initializer, bias_initializer,
+                            kernel_regularizer, bias_regularizer, kernel_constraint, bias_constraint)
 
     def build(self, input_shape: tf.TensorShape) -> None:
         if input_shape.rank is not None and input_shape.rank != self.rank + 2:

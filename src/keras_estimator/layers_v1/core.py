@@ -32,6 +32,19 @@ def smart_cond(pred: Any, true_fn, false_fn):
     return tf.cond(tf.cast(pred, tf.bool), true_fn, false_fn)
 
 
+def set_kernel_and_bias(layer: Layer, activation: Any, use_bias: bool, kernel_initializer: Any,
+                        bias_initializer: Any, kernel_regularizer: Any, bias_regularizer: Any,
+                        kernel_constraint: Any, bias_constraint: Any) -> None:
+    """The kernel and bias settings Dense and the convolutions share (biases zero by default)."""
+    layer.activation = activation_fn(activation)
+    layer.use_bias = use_bias
+    layer.kernel_initializer, layer.kernel_regularizer = kernel_initializer, kernel_regularizer
+    layer.bias_initializer = bias_initializer if bias_initializer is not None else zeros()
+    layer.bias_regularizer = bias_regularizer
+    layer.kernel_constraint, layer.bias_constraint = kernel_constraint, bias_constraint
+    layer.kernel = layer.bias = None
+
+
 class Dense(Layer):
     """`outputs = activation(inputs @ kernel + bias)`; variables `<name>/kernel`, `<name>/bias`."""
 
@@ -41,13 +54,8 @@ class Dense(Layer):
                  kernel_constraint: Any = None, bias_constraint: Any = None, **kwargs: Any):
         super().__init__(**kwargs)
         self.units = int(units)
-        self.activation = activation_fn(activation)
-        self.use_bias = use_bias
-        self.kernel_initializer, self.kernel_regularizer = kernel_initializer, kernel_regularizer
-        self.bias_initializer = bias_initializer if bias_initializer is not None else zeros()
-        self.bias_regularizer = bias_regularizer
-        self.kernel_constraint, self.bias_constraint = kernel_constraint, bias_constraint
-        self.kernel = self.bias = None
+        set_kernel_and_bias(self, activation, use_bias, kernel_initializer, bias_initializer,
+                            kernel_regularizer, bias_regularizer, kernel_constraint, bias_constraint)
 
     def build(self, input_shape: tf.TensorShape) -> None:
         last = input_shape[-1] if input_shape.rank else None
