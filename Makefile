@@ -1,6 +1,8 @@
 # `make test` is the one test command: it creates .venv when missing, installs the project with
 # its test extra, and runs pytest. CI (.ci/run) calls exactly this.
 PYTHON ?= python3
+# Test processes (pytest-xdist); a test file stays in one process, so module fixtures are built once.
+TEST_WORKERS ?= 2
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
@@ -16,7 +18,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 test: $(STAMP)
-	TF_CPP_MIN_LOG_LEVEL=2 $(PY) -m pytest $(PYTEST_ARGS)
+	TF_CPP_MIN_LOG_LEVEL=2 $(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 # The main job on the embedded default: English parity trained, evaluated, exported and served.
 demo: $(STAMP)

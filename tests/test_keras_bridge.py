@@ -69,7 +69,7 @@ def test_export_before_training_serves_the_keras_weights(tmp_path):
 
 @pytest.mark.slow
 def test_training_through_the_bridge_matches_fit(tmp_path):
-    params = {"lang": "en", "model": "gru", "units": 32, "pool_size": 20000, "eval_size": 1000}
+    params = {"lang": "en", "model": "gru", "units": 32, "pool_size": 5000, "eval_size": 1000}
     steps = 200
     keras.utils.set_random_seed(0)
     fit_model = build_model(params)
