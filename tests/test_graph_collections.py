@@ -64,6 +64,37 @@ def test_compat_v1_optimizers_train_and_count_each_step_once(tmp_path, optimizer
         assert result["loss"] < before
 
 
+@pytest.mark.parametrize("hooks", [(), (tf.compat.v1.train.SessionRunHook(),)], ids=["loops", "every-step hook"])
+def test_a_compat_v1_optimizer_applies_tf1s_update_rule_step_for_step(tmp_path, hooks):
+    """300 AdagradOptimizer steps, in compiled loops or one step per call (a SessionRunHook), end
+    on the weights of TF1's rule (accum += g^2; w -= lr * g / sqrt(accum)) run eagerly."""
+    x = np.array([[1.0, 1.5], [2.0, 2.5], [3.0, 3.5]], "float32")
+    y = np.array([[0.3], [0.5], [0.7]], "float32")
+    initial = np.array([[0.5], [-0.3]], "float32")
+
+    def adagrad_model_fn(features, labels, mode):
+        dense = tf.compat.v1.layers.Dense(1, kernel_initializer=tf.compat.v1.constant_initializer(initial))
+        loss = tf.compat.v1.losses.mean_squared_error(labels, dense(features))
+        train_op = tf.compat.v1.train.AdagradOptimizer(0.05).minimize(
+            loss, global_step=tf.compat.v1.train.get_global_step())
+        return tf.estimator.EstimatorSpec(mode, loss=loss, train_op=train_op)
+
+    est = ke.Estimator(adagrad_model_fn, str(tmp_path))
+    est.train(lambda: tf.data.Dataset.from_tensor_slices((x, y)).batch(1).repeat(100), hooks=list(hooks))
+
+    w, b = tf.Variable(initial), tf.Variable([0.0])
+    accumulators = [tf.Variable(tf.fill([2, 1], 0.1)), tf.Variable([0.1])]
+    for step in range(300):
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_mean(tf.square(x[step % 3:step % 3 + 1] @ w + b - y[step % 3:step % 3 + 1]))
+        for variable, accumulator, grad in zip((w, b), accumulators, tape.gradient(loss, [w, b])):
+            accumulator.assign_add(tf.square(grad))
+            variable.assign_sub(0.05 * grad / tf.sqrt(accumulator))
+    assert est.get_variable_value("global_step") == 300
+    np.testing.assert_allclose(est.get_variable_value("dense/kernel"), w.numpy(), rtol=1e-5)
+    np.testing.assert_allclose(est.get_variable_value("dense/bias"), b.numpy(), rtol=1e-5)
+
+
 def test_slots_are_checkpointed_by_name_and_resumed(tmp_path):
     estimator(tmp_path).train(input_fn, steps=5)
     names = ke.Estimator(model_fn, str(tmp_path)).get_variable_names()
