@@ -157,8 +157,8 @@ def _train_spec(mode, loss, logits):
                  r"EstimatorSpec for mode 'infer' is missing predictions", id="spec-predict-missing-predictions"),
     pytest.param("train", lambda mode, loss, logits: _train_spec(mode, tf.stack([loss, loss]), logits), ValueError,
                  r"Loss must be scalar, given: \(2,\) \(mode 'train'\)", id="loss-not-scalar"),
-    pytest.param("evaluate", lambda mode, loss, logits: ke.EstimatorSpec(mode, loss=tf.square(logits)), ValueError,
-                 r"Loss must be scalar, given: \(None,\) \(mode 'eval'\)", id="loss-not-scalar-eval"),
+    pytest.param("evaluate", lambda mode, loss, logits: ke.EstimatorSpec(mode, loss=tf.square(logits)[:, None]),
+                 ValueError, r"Loss must be scalar, given: \(None, 1\) \(mode 'eval'\)", id="loss-not-scalar-eval"),
     pytest.param("evaluate", lambda mode, loss, logits: ke.EstimatorSpec(mode, loss=tf.cast(loss, tf.int32)),
                  ValueError, r"Loss must be a floating-point tensor, given dtype int32", id="loss-not-float"),
     pytest.param("evaluate", lambda mode, loss, logits: ke.EstimatorSpec(

@@ -142,6 +142,18 @@ def test_non_scalar_loss_raises(mode, loss):
         EstimatorSpec(mode, loss=loss, train_op=TRAIN_OP)
 
 
+def test_a_loss_of_unknown_length_is_a_scalar_when_it_holds_one_value():
+    """tf.estimator took a per-example loss of shape [None] when a batch of 1 made it one value
+    (TensorFlow's metrics migration guide relies on it); more values fail when run, naming why."""
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.float32)])
+    def spec_loss(per_example):
+        return EstimatorSpec(ModeKeys.EVAL, loss=per_example).loss
+
+    assert spec_loss(tf.constant([0.25])).numpy() == 0.25
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"Loss must be scalar, given: \(None,\) .*more than one"):
+        spec_loss(tf.constant([0.25, 0.5]))
+
+
 @pytest.mark.parametrize("loss", [tf.constant(1), tf.constant(1, dtype=tf.int64), 3])
 def test_integer_loss_rejected(loss):
     with pytest.raises(ValueError, match="floating-point"):

@@ -116,13 +116,25 @@ def _check_loss(mode: str, loss: Any) -> tf.Tensor:
         loss = tf.convert_to_tensor(loss)
     except (TypeError, ValueError) as e:
         raise ValueError(f"EstimatorSpec loss for mode {mode!r} is not a tensor: {e}") from None
-    if loss.shape.rank == 1 and loss.shape[0] == 1:  # tf.estimator accepted [1] as a scalar.
+    if loss.shape.rank == 1 and loss.shape[0] in (1, None):
+        # tf.estimator took [1] as a scalar, and [None] holding one value when run (a per-example
+        # loss of a batch of 1); more values are refused when run, naming the problem.
+        if loss.shape[0] is None:
+            check = tf.debugging.assert_equal(
+                tf.size(loss), 1, message=f"Loss must be scalar, given: {loss.shape} (mode {mode!r}) "
+                "holding more than one value. Reduce it, e.g. with tf.reduce_mean.")
+            with tf.control_dependencies([check]):
+                return _check_loss_dtype(tf.reduce_sum(loss))  # One value: a reshape would fail first.
         loss = tf.reshape(loss, [])
     if loss.shape.rank is not None and loss.shape.rank != 0:
         raise ValueError(
             f"Loss must be scalar, given: {loss.shape} (mode {mode!r}). "
             "Reduce it, e.g. with tf.reduce_mean."
         )
+    return _check_loss_dtype(loss)
+
+
+def _check_loss_dtype(loss: tf.Tensor) -> tf.Tensor:
     if not (loss.dtype.is_floating or loss.dtype.is_complex):
         raise ValueError(f"Loss must be a floating-point tensor, given dtype {loss.dtype.name}.")
     return loss

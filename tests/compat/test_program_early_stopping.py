@@ -22,7 +22,6 @@ minimize with get_global_step; tf.data.AUTOTUNE.
 import time
 
 import numpy as np  # noqa: F401  (imported by the program)
-import pytest
 
 import keras_estimator.tensorflow as tf  # was: import tensorflow as tf
 import keras_estimator.tensorflow.compat.v1 as tf1  # was: import tensorflow.compat.v1 as tf1

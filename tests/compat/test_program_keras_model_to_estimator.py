@@ -22,7 +22,6 @@ repeating input_fn.
 import itertools
 
 import numpy as np
-import pytest
 
 import keras_estimator.tensorflow as tf  # was: import tensorflow as tf
 

@@ -18,7 +18,6 @@ tf1.train.LoggingTensorHook of tensors (a list, every_n_iter) and of a {name: te
 AdagradOptimizer.minimize with get_global_step.
 """
 
-import pytest
 
 import keras_estimator.tensorflow as tf  # was: import tensorflow as tf
 import keras_estimator.tensorflow.compat.v1 as tf1  # was: import tensorflow.compat.v1 as tf1

@@ -18,7 +18,6 @@ AdagradOptimizer.minimize with get_global_step; tf1.estimator.add_metrics with a
 tf1.metrics.mean_squared_error metric_fn.
 """
 
-import pytest
 
 import keras_estimator.tensorflow as tf  # was: import tensorflow as tf
 import keras_estimator.tensorflow.compat.v1 as tf1  # was: import tensorflow.compat.v1 as tf1
@@ -67,11 +66,6 @@ def run_program():
   return estimator, eval_result, added_result
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "tf.compat.v1.layers.Dense: AttributeError '`Dense` is not available with Keras 3.' "
-    "(issue 18: tf.compat.v1.layers.*); then minimize with get_global_step (item 1), a loss "
-    "of shape [1], tf1.metrics.accuracy (value, update_op) in eval_metric_ops, and "
-    "tf1.estimator.add_metrics (NOT in issue 18's list: keras_estimator has no add_metrics)"))
 def test_metrics_optimizers(program_dir):
     baseline = untrained_loss(
         lambda model_dir: tf1.estimator.Estimator(model_fn=_model_fn, model_dir=model_dir),

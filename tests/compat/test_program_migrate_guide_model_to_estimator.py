@@ -23,7 +23,6 @@ whose labels are [batch, 1] (label[..., tf.newaxis]) and whose features are a pl
 import itertools
 
 import numpy as np
-import pytest
 
 import keras_estimator.tensorflow as tf  # was: import tensorflow as tf
 

@@ -17,7 +17,6 @@ with tf1.train.get_global_step(), (features, labels) Dataset of Python lists, tr
 of the data, evaluate.
 """
 
-import pytest
 
 import keras_estimator.tensorflow as tf  # noqa: F401  (was: import tensorflow as tf)
 import keras_estimator.tensorflow.compat.v1 as tf1  # was: import tensorflow.compat.v1 as tf1

@@ -19,7 +19,6 @@ get_global_step; a Dataset repeated 100 times (300 steps).
 import time
 from datetime import datetime
 
-import pytest
 from absl import flags  # noqa: F401  (imported by the program)
 
 import keras_estimator.tensorflow as tf  # noqa: F401  (was: import tensorflow as tf)
