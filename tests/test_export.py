@@ -25,6 +25,13 @@ def test_raw_receiver_makes_one_named_placeholder_per_feature():
     assert receiver.features["lengths"].dtype == tf.int32
 
 
+def test_raw_receiver_of_a_scalar_example_takes_a_batch_of_scalars():
+    """TensorFlow's guides pass one dummy example, `{"input": tf.constant(3.)}`; tf.estimator
+    made it a [batch] input."""
+    receiver = _in_graph(export.build_raw_serving_input_receiver_fn({"input": tf.constant(3.0)}))
+    assert receiver.features["input"].shape.as_list() == [None]
+
+
 def test_parsing_receiver_takes_examples():
     receiver = _in_graph(export.build_parsing_serving_input_receiver_fn(
         {"x": tf.io.FixedLenFeature([2], tf.float32), "tags": tf.io.VarLenFeature(tf.string)}))
@@ -47,7 +54,7 @@ def test_single_tensors_are_named_like_tf_estimator():
     (lambda: export.build_raw_serving_input_receiver_fn({}), "non-empty dict"),
     (lambda: export.build_raw_serving_input_receiver_fn([tf.TensorSpec([None])]), "non-empty dict"),
     (lambda: export.build_raw_serving_input_receiver_fn({"x": [1, 2]}), "must be a tf.TensorSpec"),
-    (lambda: export.build_raw_serving_input_receiver_fn({"x": tf.TensorSpec([], tf.float32)}), "batch dimension"),
+    (lambda: export.build_raw_serving_input_receiver_fn({"x": tf.TensorSpec(None, tf.float32)}), "known rank"),
     (lambda: export.build_raw_serving_input_receiver_fn({1: tf.TensorSpec([None])}), "non-empty strings"),
     (lambda: export.build_parsing_serving_input_receiver_fn({}), "non-empty feature_spec"),
     (lambda: export.build_parsing_serving_input_receiver_fn({"x": tf.float32}), "must be a tf.io feature"),

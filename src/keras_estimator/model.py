@@ -79,7 +79,8 @@ class Model:
         self.spec_hooks: dict[str, list] = {}  # Mode -> the hooks model_fn's spec named when built.
         self._building = False  # True while a multi-replica build creates the variables.
         self._trains_in: set[str] = set()  # EVAL/PREDICT whose model_fn builds a train_op too.
-        self._pruned: dict[str, Callable] = {}  # Their steps, pruned to what the mode fetches.
+        self._pruned: dict[str, Callable] = {}  # Their steps, pruned to what the mode fetches,
+        self._pruned_for: dict[str, Any] = {}  # for these input specs.
         self._pruning = False
         self._eval_specs: tuple = (None, None)  # Features and labels of the eval input.
         self._metric_values: Any = None  # Reads tf.estimator metrics' values (see metric_values).
@@ -180,9 +181,11 @@ class Model:
         return self.call(features, None, ModeKeys.PREDICT).predictions
 
     # -- building and restoring ---------------------------------------------------------------
-    def prepare(self, mode: str, features_spec: Any, labels_spec: Any, checkpoint: str | None) -> None:
+    def prepare(self, mode: str, features_spec: Any, labels_spec: Any, checkpoint: str | None,
+                given_by: str = "input_fn") -> None:
         """Checks the input against the signature, builds mode's variables and restores them
-        from `checkpoint` (None: the initial values, or the warm start for TRAIN).
+        from `checkpoint` (None: the initial values, or the warm start for TRAIN). `given_by`
+        names what produced the input, for errors ("serving_input_receiver_fn" for an export).
 
         Raises:
             InputError: if the input differs from the one the model was trained with.
@@ -191,7 +194,7 @@ class Model:
         expected = self.signature.expected
         if needs_labels and expected is not None and expected.get("labels") is not None:
             raise datasets.labels_missing(mode, features_spec)  # Trained with labels.
-        self.signature.check_or_record(mode, features_spec, labels_spec)
+        self.signature.check_or_record(mode, features_spec, labels_spec, given_by)
         if mode == ModeKeys.EVAL:
             self._eval_specs = (features_spec, labels_spec)
         with self.strategy.scope():
@@ -217,6 +220,8 @@ class Model:
 
     def _build(self, mode: str, features_spec: Any, labels_spec: Any) -> None:
         if mode in self._built_modes:
+            if mode in self._pruned and self._pruned_for[mode] != (features_spec, labels_spec):
+                self._prune(mode, features_spec, labels_spec)  # E.g. an export's receiver, then a dataset.
             return
         if not self._built_modes and self.config.tf_random_seed is not None:
             keras.utils.set_random_seed(self.config.tf_random_seed)
@@ -245,6 +250,7 @@ class Model:
         if mode == ModeKeys.EVAL:
             self._note_metrics(spec)
         self._pruned[mode] = step
+        self._pruned_for[mode] = (features_spec, labels_spec)
 
     def _build_eagerly(self, step: Callable, features_spec: Any, labels_spec: Any) -> None:
         """Variables created once, in the strategy's cross-replica context (mirrored), eagerly

@@ -33,16 +33,18 @@ def pruned_step(call: Callable[[Any, Any, str], EstimatorSpec], state_variables:
     """(step, the traced spec): `step(features, labels)` returns EVAL's loss (after the metric
     updates) or PREDICT's predictions, without running anything else model_fn created."""
     traced: dict[str, Any] = {}
+    # No labels (PREDICT, an export): no input for them (tf.nest would keep None as a leaf).
+    inputs = (lambda f, l: (f,)) if labels_spec is None else (lambda f, l: (f, l))
 
     def graph(*flat):
-        features, labels = tf.nest.pack_sequence_as((features_spec, labels_spec), list(flat))
-        traced["spec"] = spec = call(features, labels, mode)
+        features, *labels = tf.nest.pack_sequence_as(inputs(features_spec, labels_spec), list(flat))
+        traced["spec"] = spec = call(features, labels[0] if labels else None, mode)
         traced["inputs"] = list(flat)
         if mode == ModeKeys.PREDICT:
             return spec.predictions
         return spec.loss
 
-    flat_specs = tf.nest.flatten((features_spec, labels_spec))
+    flat_specs = tf.nest.flatten(inputs(features_spec, labels_spec))
     wrapped = tf.compat.v1.wrap_function(graph, signature=flat_specs)
     spec = traced["spec"]
     if mode == ModeKeys.PREDICT:
@@ -53,7 +55,7 @@ def pruned_step(call: Callable[[Any, Any, str], EstimatorSpec], state_variables:
     pruned = wrapped.prune(feeds=traced["inputs"], fetches=fetches)
 
     def step(features: Any, labels: Any) -> Any:
-        out = pruned(*tf.nest.flatten((features, labels)))
+        out = pruned(*tf.nest.flatten(inputs(features, labels)))
         return out if mode == ModeKeys.PREDICT else out["loss"]
 
     return step, spec

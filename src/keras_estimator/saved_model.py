@@ -63,8 +63,7 @@ def _prepare(model: Model, receiver_fn: Callable, checkpoint: str | None) -> Any
     restored, and refused if they hold NaN or Inf (never serve NaN, as tf.estimator)."""
     receiver = _trace_receiver(receiver_fn)
     features_spec = tf.nest.map_structure(tf.type_spec_from_value, receiver.features)
-    model.signature.check_receiver(features_spec)
-    model.prepare(ModeKeys.PREDICT, features_spec, None, checkpoint)
+    model.prepare(ModeKeys.PREDICT, features_spec, None, checkpoint, given_by="serving_input_receiver_fn")
     if checkpoint is not None:
         bad = model.non_finite_variables()
         if bad:
@@ -97,6 +96,8 @@ def _module_to_save(model: Model, signatures: dict[str, Any], receiver_fn: Calla
     module.model_variables = {  # Saved under their checkpoint names.
         key: v for key, v in model.store.checkpointed().items() if id(v.handle) in captured
     }
+    if id(model.global_step.handle) in captured:  # A model_fn's PREDICT graph may read it.
+        module.global_step = model.global_step
     if isinstance(receiver_fn, tf.Module):  # Tracks its tables and assets.
         module.receiver = receiver_fn
     return module

@@ -37,8 +37,11 @@ class InputSignature:
             self._known = read_json(self._path)
         return self._known
 
-    def check_or_record(self, mode: str, features: Any, labels: Any) -> None:
+    def check_or_record(self, mode: str, features: Any, labels: Any, given_by: str = "input_fn") -> None:
         """Checks an input against the signature; a first TRAIN input is recorded instead.
+
+        Args:
+            given_by: What produced the input, for the message (see `check`).
 
         Raises:
             InputError: naming the missing or unexpected key, or the key whose dtype or rank
@@ -46,14 +49,13 @@ class InputSignature:
         """
         expected = self.expected
         if expected is not None:
-            check(expected, features, labels, mode)
+            check(expected, features, labels, mode, given_by)
         elif mode == ModeKeys.TRAIN:
             self._pending = signature_of(features, labels)
 
     def check_receiver(self, features: Any) -> None:
         """Checks an export's receiver features (the message names the receiver function)."""
-        if self.expected is not None:
-            check(self.expected, features, None, ModeKeys.PREDICT, given_by="serving_input_receiver_fn")
+        self.check_or_record(ModeKeys.PREDICT, features, None, given_by="serving_input_receiver_fn")
 
     def write_pending(self) -> None:
         """Writes a recorded signature (atomically); called before the first checkpoint."""
@@ -126,7 +128,10 @@ def _compare(expected: dict, given: dict, what: str, mode: str, given_by: str = 
                 f"{label} has dtype {g['dtype']}{in_mode}, but the model was trained with "
                 f"{e['dtype']}."
             )
-        if e.get("rank") is not None and g.get("rank") is not None and e["rank"] != g["rank"]:
+        # A model trained on unbatched scalars serves batches of them (the receiver TensorFlow's
+        # guides build from a scalar example, as tf.estimator allowed).
+        batched_scalar = not by_input_fn and e.get("rank") == 0 and g.get("rank") == 1
+        if e.get("rank") is not None and g.get("rank") is not None and e["rank"] != g["rank"] and not batched_scalar:
             raise InputError(
                 f"{label} has rank {g['rank']}{in_mode}, but the model was trained with "
                 f"rank {e['rank']}."

@@ -58,10 +58,10 @@ class TensorServingInputReceiver(ServingInputReceiver):
 
 
 def _placeholder_shape(spec_shape: tf.TensorShape, default_batch_size: int | None, name: str) -> list:
-    if spec_shape.rank is None or spec_shape.rank < 1:
-        raise ValueError(
-            f"Serving feature {name!r} needs a shape with a batch dimension first, got {spec_shape}."
-        )
+    """The batch dimension replaces the first one; a scalar (a dummy example, as TensorFlow's
+    guides pass) becomes a batch of scalars, as in tf.estimator."""
+    if spec_shape.rank is None:
+        raise ValueError(f"Serving feature {name!r} needs a known rank, got {spec_shape}.")
     return [default_batch_size] + spec_shape.as_list()[1:]
 
 
@@ -71,14 +71,15 @@ def build_raw_serving_input_receiver_fn(
     """A receiver that takes the features themselves, one input per feature.
 
     Args:
-        features: name -> `tf.TensorSpec` (or a tensor): dtype and full shape, batch first.
+        features: name -> `tf.TensorSpec` (or a tensor): dtype and full shape, batch first (a
+            scalar stands for a batch of scalars).
         default_batch_size: The batch dimension of the inputs; None accepts any batch.
 
     Returns:
         A `serving_input_receiver_fn`.
 
     Raises:
-        ValueError: for an empty dict, non-string names, or a shape without a batch dimension.
+        ValueError: for an empty dict, non-string names, or a shape of unknown rank.
     """
     if not isinstance(features, Mapping) or not features:
         raise ValueError("build_raw_serving_input_receiver_fn needs a non-empty dict of name -> tf.TensorSpec.")
