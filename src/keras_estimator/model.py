@@ -66,7 +66,7 @@ class Model:
         self.exports_initial_weights = bool(getattr(model_fn, "exports_initial_weights", False))
         # Training runs under train_distribute (variables are created in its scope, steps
         # through its run/reduce); evaluation and prediction on one device, reading them.
-        self.strategy = config.train_distribute or tf.distribute.get_strategy()
+        self.strategy = _strategy_to_run(config.train_distribute)
         with self.strategy.scope():
             self.global_step = tf.Variable(
                 0, dtype=tf.int64, trainable=False, name="global_step",
@@ -79,8 +79,8 @@ class Model:
         self.spec_hooks: dict[str, list] = {}  # Mode -> the hooks model_fn's spec named when built.
         self._building = False  # True while a multi-replica build creates the variables.
         self._trains_in: set[str] = set()  # EVAL/PREDICT whose model_fn builds a train_op too.
-        self._pruned: dict[str, Callable] = {}  # Their steps, pruned to what the mode fetches,
-        self._pruned_for: dict[str, Any] = {}  # for these input specs.
+        # Their steps, pruned to what the mode fetches, and the input specs they were pruned for.
+        self._pruned: dict[str, tuple[Callable, Any]] = {}
         self._pruning = False
         self._eval_specs: tuple = (None, None)  # Features and labels of the eval input.
         self._metric_values: Any = None  # Reads tf.estimator metrics' values (see metric_values).
@@ -137,9 +137,8 @@ class Model:
 
     def eval_step(self, features: Any, labels: Any) -> tf.Tensor:
         """One evaluation batch: the loss; eval_metric_ops are updated and kept in `eval_metrics`."""
-        pruned = self._pruned.get(ModeKeys.EVAL)
-        if pruned is not None:
-            return pruned(features, labels)
+        if ModeKeys.EVAL in self._pruned:
+            return self._pruned[ModeKeys.EVAL][0](features, labels)
         spec = self.call(features, labels, ModeKeys.EVAL)
         self._note_metrics(spec)
         updates = [m[1] for m in spec.eval_metric_ops.values() if is_metric_tuple(m)]
@@ -175,9 +174,8 @@ class Model:
 
     def predict_step(self, features: Any) -> Any:
         """One prediction batch: model_fn's predictions."""
-        pruned = self._pruned.get(ModeKeys.PREDICT)
-        if pruned is not None:
-            return pruned(features, None)
+        if ModeKeys.PREDICT in self._pruned:
+            return self._pruned[ModeKeys.PREDICT][0](features, None)
         return self.call(features, None, ModeKeys.PREDICT).predictions
 
     # -- building and restoring ---------------------------------------------------------------
@@ -220,8 +218,8 @@ class Model:
 
     def _build(self, mode: str, features_spec: Any, labels_spec: Any) -> None:
         if mode in self._built_modes:
-            if mode in self._pruned and self._pruned_for[mode] != (features_spec, labels_spec):
-                self._prune(mode, features_spec, labels_spec)  # E.g. an export's receiver, then a dataset.
+            if mode in self._pruned and self._pruned[mode][1] != (features_spec, labels_spec):
+                self._prune(mode, features_spec, labels_spec)  # An export's receiver, then a dataset.
             return
         if not self._built_modes and self.config.tf_random_seed is not None:
             keras.utils.set_random_seed(self.config.tf_random_seed)
@@ -249,8 +247,7 @@ class Model:
             self._pruning = False
         if mode == ModeKeys.EVAL:
             self._note_metrics(spec)
-        self._pruned[mode] = step
-        self._pruned_for[mode] = (features_spec, labels_spec)
+        self._pruned[mode] = (step, (features_spec, labels_spec))
 
     def _build_eagerly(self, step: Callable, features_spec: Any, labels_spec: Any) -> None:
         """Variables created once, in the strategy's cross-replica context (mirrored), eagerly
@@ -335,3 +332,16 @@ def trace_errors(mode: str, features_spec: Any, labels_spec: Any) -> Iterator[No
                 f"{datasets.describe(features_spec)} and labels {labels}.",
             )
         raise
+
+
+_MIRRORED = (tf.distribute.MirroredStrategy, tf.compat.v1.distribute.MirroredStrategy)
+
+
+def _strategy_to_run(strategy: Any) -> Any:
+    """`train_distribute`, or the default strategy for None. A MirroredStrategy over one device
+    (what `MirroredStrategy()` finds on a machine with one CPU and no GPU, where TensorFlow's
+    guides run it) computes what that device computes, and its mirrored variables could not be
+    created by a traced step: it runs as that device."""
+    if strategy is None or (isinstance(strategy, _MIRRORED) and strategy.num_replicas_in_sync == 1):
+        return tf.distribute.get_strategy()
+    return strategy

@@ -121,18 +121,20 @@ def _compare(expected: dict, given: dict, what: str, mode: str, given_by: str = 
             f"with {sorted(expected)}. Remove them in {given_by}."
         )
     for key, e in expected.items():
-        g = given[key]
         label = f"{owner}{what}[{key!r}]" if key else f"{owner}{what}"
-        if e.get("dtype") and g.get("dtype") and e["dtype"] != g["dtype"]:
-            raise InputError(
-                f"{label} has dtype {g['dtype']}{in_mode}, but the model was trained with "
-                f"{e['dtype']}."
-            )
-        # A model trained on unbatched scalars serves batches of them (the receiver TensorFlow's
-        # guides build from a scalar example, as tf.estimator allowed).
-        batched_scalar = not by_input_fn and e.get("rank") == 0 and g.get("rank") == 1
-        if e.get("rank") is not None and g.get("rank") is not None and e["rank"] != g["rank"] and not batched_scalar:
-            raise InputError(
-                f"{label} has rank {g['rank']}{in_mode}, but the model was trained with "
-                f"rank {e['rank']}."
-            )
+        _compare_entry(e, given[key], label, in_mode, batched_scalar_ok=not by_input_fn)
+
+
+def _compare_entry(e: dict, g: dict, label: str, in_mode: str, batched_scalar_ok: bool) -> None:
+    """One key's dtype and rank. `batched_scalar_ok`: a model trained on unbatched scalars
+    serves batches of them (the receiver TensorFlow's guides build from a scalar example, as
+    tf.estimator allowed)."""
+    if e.get("dtype") and g.get("dtype") and e["dtype"] != g["dtype"]:
+        raise InputError(
+            f"{label} has dtype {g['dtype']}{in_mode}, but the model was trained with {e['dtype']}."
+        )
+    batched_scalar = batched_scalar_ok and e.get("rank") == 0 and g.get("rank") == 1
+    if e.get("rank") is not None and g.get("rank") is not None and e["rank"] != g["rank"] and not batched_scalar:
+        raise InputError(
+            f"{label} has rank {g['rank']}{in_mode}, but the model was trained with rank {e['rank']}."
+        )

@@ -56,11 +56,6 @@ def run_program():
   return estimator, result
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "RunConfig(train_distribute=tf.compat.v1.distribute.MirroredStrategy()): ValueError "
-    "'train_distribute must be a tf.distribute.Strategy or None, given MirroredStrategyV1' "
-    "(NOT in issue 18's list: TF1 strategy objects); then tf.compat.v1.layers.Dense and "
-    "compat.v1 optimizer minimize with get_global_step (item 1)"))
 def test_mirrored_strategy(program_dir):
     def make_estimator(model_dir):
         strategy = tf1.distribute.MirroredStrategy()
