@@ -88,8 +88,8 @@ def _call(est, method, fn):
                  r"features in mode 'infer' are missing key\(s\) \['x'\]", id="features-missing-key-predict"),
     pytest.param("train", _batches({"x": X.astype(np.int32)}, Y), ke.InputError,
                  r"features\['x'\] has dtype int32 .* trained with float32", id="features-wrong-dtype-train"),
-    pytest.param("predict", _batches({"x": X.astype(np.float64)}), ke.InputError,
-                 r"features\['x'\] has dtype float64 .* trained with float32", id="features-wrong-dtype-predict"),
+    pytest.param("predict", _batches({"x": X.astype(np.int64)}), ke.InputError,
+                 r"features\['x'\] has dtype int64 .* trained with float32", id="features-wrong-dtype-predict"),
     pytest.param("evaluate", _batches({"x": X[:, :, None]}, Y), ke.InputError,
                  r"features\['x'\] has rank 3 .* trained with rank 2", id="features-wrong-rank"),
     # The signature records ranks, not sizes: model_fn builds a [5, 8] kernel, and restoring the

@@ -41,7 +41,8 @@ def _trained(tmp_path):
 @pytest.mark.parametrize("features, message", [
     ({"x": FEATURES["x"]}, r"features in mode 'eval' are missing key\(s\) \['ids'\]"),
     (dict(FEATURES, extra=FEATURES["ids"]), r"unexpected key\(s\) \['extra'\]"),
-    (dict(FEATURES, x=tf.TensorSpec([None, 3], tf.float64)), r"features\['x'\] has dtype float64 in mode 'eval'"),
+    (dict(FEATURES, x=tf.TensorSpec([None, 3], tf.int32)), r"features\['x'\] has dtype int32 in mode 'eval'"),
+    (dict(FEATURES, ids=tf.TensorSpec([None], tf.string)), r"features\['ids'\] has dtype string in mode 'eval'"),
     (dict(FEATURES, ids=tf.TensorSpec([None, 1], tf.int64)), r"features\['ids'\] has rank 2 in mode 'eval'"),
 ])
 def test_later_inputs_are_checked_by_key_dtype_and_rank(tmp_path, features, message):
@@ -65,3 +66,17 @@ def test_a_receiver_batches_unbatched_scalars_but_no_other_rank_change(tmp_path)
         sig.check_or_record(ModeKeys.PREDICT, {"input": tf.TensorSpec([None], tf.float32)}, None)
     with pytest.raises(InputError, match=r"serving_input_receiver_fn's features\['ids'\] has rank 2"):
         _trained(tmp_path / "other").check_receiver(dict(FEATURES, ids=tf.TensorSpec([None, 1], tf.int64)))
+
+
+@pytest.mark.parametrize("key, dtype", [("x", tf.float32), ("x", tf.float16), ("ids", tf.int32)])
+def test_another_width_of_the_same_kind_is_accepted_with_a_warning(tmp_path, caplog, key, dtype):
+    """Python lists give float32 and int32 where pandas and numpy gave float64 and int64 in
+    training: tf.estimator took them, and so does the check, with a warning naming the key."""
+    trained = InputSignature(str(tmp_path))
+    trained.check_or_record(ModeKeys.TRAIN, dict(FEATURES, x=tf.TensorSpec([None, 3], tf.float64)), LABELS)
+    trained.write_pending()
+    spec = dict(FEATURES, x=tf.TensorSpec([None, 3], tf.float64))
+    spec[key] = tf.TensorSpec(spec[key].shape, dtype)
+    InputSignature(str(tmp_path)).check_or_record(ModeKeys.PREDICT, spec, None)
+    assert f"features['{key}'] has dtype {dtype.name} in mode 'infer'" in caplog.text
+    assert "accepted, as tf.estimator did" in caplog.text

@@ -3,11 +3,13 @@
 Recorded from the first `train` call's input, written into model_dir (`input_signature.json`)
 with the first checkpoint (so a call that fails writes nothing), and checked against every later
 call's input and every export's receiver, so a wrong feature fails early and by name instead of
-deep inside model_fn (or silently, for a rank-compatible dtype change).
+deep inside model_fn (or silently, for a rank-compatible dtype change). Another width of the same
+kind (float32 where training had float64) is accepted with a warning, as tf.estimator took it.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 from typing import Any, Mapping
 
@@ -16,6 +18,7 @@ from keras_estimator.files import read_json, write_json_atomically
 from keras_estimator.mode_keys import ModeKeys
 
 SIGNATURE_FILE = "input_signature.json"
+logger = logging.getLogger("keras_estimator")
 
 
 class InputSignature:
@@ -130,11 +133,22 @@ def _compare_entry(e: dict, g: dict, label: str, in_mode: str, batched_scalar_ok
     serves batches of them (the receiver TensorFlow's guides build from a scalar example, as
     tf.estimator allowed)."""
     if e.get("dtype") and g.get("dtype") and e["dtype"] != g["dtype"]:
-        raise InputError(
-            f"{label} has dtype {g['dtype']}{in_mode}, but the model was trained with {e['dtype']}."
-        )
+        message = f"{label} has dtype {g['dtype']}{in_mode}, but the model was trained with {e['dtype']}"
+        if _kind(e["dtype"]) != _kind(g["dtype"]) or _kind(e["dtype"]) is None:
+            raise InputError(message + ".")
+        # Another width of the same kind (float64 from pandas in training, float32 from Python
+        # lists when predicting): tf.estimator rebuilt its graph per call and took it.
+        logger.warning("%s: accepted, as tf.estimator did (model_fn gets %s).", message, g["dtype"])
     batched_scalar = batched_scalar_ok and e.get("rank") == 0 and g.get("rank") == 1
     if e.get("rank") is not None and g.get("rank") is not None and e["rank"] != g["rank"] and not batched_scalar:
         raise InputError(
             f"{label} has rank {g['rank']}{in_mode}, but the model was trained with rank {e['rank']}."
         )
+
+
+def _kind(dtype: str) -> str | None:
+    """"float", "int" or "uint" for a numeric dtype name; None for the others."""
+    for kind in ("float", "uint", "int"):
+        if dtype.startswith(kind) or (kind == "float" and dtype == "bfloat16"):
+            return kind
+    return None
