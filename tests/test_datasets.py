@@ -38,3 +38,43 @@ def test_a_model_fn_that_needs_labels_names_them_missing(tmp_path):
         ke.Estimator(supervised_fn, str(tmp_path / "m")).train(features_only, steps=1)
     assert info.value.__cause__ is not None  # model_fn's own error, for the traceback.
     assert not (tmp_path / "m").exists()
+
+
+# -- TF1's `return dataset.make_one_shot_iterator().get_next()` --------------------------------
+Y = (X[:, 0] > 0).astype("int64")
+
+
+def _v1_dataset():
+    return tf.compat.v1.data.Dataset.from_tensor_slices(({"x": X}, Y)).batch(8)
+
+
+@pytest.mark.parametrize("input_fn", [
+    pytest.param(lambda: _v1_dataset().make_one_shot_iterator().get_next(), id="method"),
+    pytest.param(lambda: tf.compat.v1.data.make_one_shot_iterator(
+        tf.data.Dataset.from_tensor_slices(({"x": X}, Y)).batch(8)).get_next(), id="function"),
+    pytest.param(lambda: (lambda f, l: ({"renamed": f["x"]}, l))(
+        *_v1_dataset().make_one_shot_iterator().get_next()), id="regrouped"),
+])
+def test_an_input_fn_returning_get_next_stands_for_its_dataset(input_fn):
+    """A TF1 graph re-ran get_next every step: the tensors stand for every batch."""
+    from keras_estimator.datasets import call_input_fn
+
+    batches = list(call_input_fn(input_fn, ke.ModeKeys.EVAL, {}, None))
+    assert len(batches) == 4  # All 32 examples, not the first batch for ever.
+    features, labels = batches[-1]
+    np.testing.assert_array_equal(next(iter(features.values())).numpy(), X[24:])
+    np.testing.assert_array_equal(labels.numpy(), Y[24:])
+
+
+def test_tensors_computed_from_get_next_are_still_refused():
+    from keras_estimator.datasets import call_input_fn
+
+    def doubled():
+        features, labels = _v1_dataset().make_one_shot_iterator().get_next()
+        return {"x": features["x"] * 2}, labels
+
+    with pytest.raises(ke.InputError, match="must return a tf.data.Dataset .*got tuple"):
+        call_input_fn(doubled, ke.ModeKeys.TRAIN, {}, None)
+    # Outside input_fn, TensorFlow's iterators are TensorFlow's own again.
+    iterator = _v1_dataset().make_one_shot_iterator()
+    assert "recording" not in getattr(iterator.get_next, "__name__", "")

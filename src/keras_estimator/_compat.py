@@ -239,3 +239,41 @@ def in_fresh_tf1_variables() -> bool:
     from tensorflow.python.ops import variable_scope
 
     return bool(variable_scope._get_default_variable_store()._store_eager_variables)
+
+
+# -- TF1 input_fns returning iterator.get_next() --------------------------------------------
+@contextlib.contextmanager
+def one_shot_iterators_recorded(recorded: list) -> Iterator[None]:
+    """Inside the block, `make_one_shot_iterator()` (the Dataset method and
+    `tf.compat.v1.data.make_one_shot_iterator`) returns iterators whose `get_next()` appends
+    `(dataset, its flat output tensors)` to `recorded`, so an input_fn returning
+    `dataset.make_one_shot_iterator().get_next()` (TF1's idiom) can be read as that dataset.
+    Restored after the block.
+
+    Seen in TensorFlow 2.21.0: both public spellings end in the private
+    `DatasetV1._make_one_shot_iterator`, which in eager mode returns an iterator over the
+    dataset; no public hook observes it, and the tensors get_next returns do not refer back to
+    their dataset.
+    """
+    import tensorflow as tf
+    from tensorflow.python.data.ops import dataset_ops
+
+    original = dataset_ops.DatasetV1._make_one_shot_iterator
+
+    def make(dataset: Any) -> Any:
+        iterator = original(dataset)
+        get_next = iterator.get_next
+
+        def recording_get_next(*args: Any, **kwargs: Any) -> Any:
+            element = get_next(*args, **kwargs)
+            recorded.append((dataset, tf.nest.flatten(element)))
+            return element
+
+        iterator.get_next = recording_get_next
+        return iterator
+
+    dataset_ops.DatasetV1._make_one_shot_iterator = make
+    try:
+        yield
+    finally:
+        dataset_ops.DatasetV1._make_one_shot_iterator = original

@@ -6,7 +6,7 @@ from typing import Any, Callable, Mapping
 
 import tensorflow as tf
 
-from keras_estimator import fn_args
+from keras_estimator import _compat, fn_args
 from keras_estimator.errors import InputError, MissingFeatureError
 from keras_estimator.mode_keys import ModeKeys
 
@@ -21,10 +21,13 @@ def call_input_fn(
         InputError: if it returns anything but a `tf.data.Dataset`.
     """
     fn_args.check_args(input_fn, "input_fn", fn_args.INPUT_FN_ARGS)
-    result = fn_args.call(
-        input_fn,
-        {"params": params, "mode": mode, "config": config, "input_context": input_context},
-    )
+    recorded: list = []
+    with _compat.one_shot_iterators_recorded(recorded):
+        result = fn_args.call(
+            input_fn,
+            {"params": params, "mode": mode, "config": config, "input_context": input_context},
+        )
+    result = _dataset_of_get_next(result, recorded)
     if not isinstance(result, tf.data.Dataset):
         hint = ""
         if isinstance(result, (tuple, list)):
@@ -36,6 +39,21 @@ def call_input_fn(
             f"input_fn for mode {mode!r} must return a tf.data.Dataset of (features, labels) "
             f"or of features, got {type(result).__name__}.{hint}"
         )
+    return result
+
+
+def _dataset_of_get_next(result: Any, recorded: list) -> Any:
+    """TF1's `return dataset.make_one_shot_iterator().get_next()` (or its parts, regrouped)
+    stands for the dataset, as a TF1 graph re-ran get_next every step; anything else is
+    returned as it is."""
+    if isinstance(result, tf.data.Dataset) or not recorded:
+        return result
+    leaves = tf.nest.flatten(result)
+    for dataset, outputs in recorded:
+        if sorted(map(id, leaves)) == sorted(map(id, outputs)):
+            order = [next(i for i, t in enumerate(outputs) if t is leaf) for leaf in leaves]
+            return dataset.map(lambda *element: tf.nest.pack_sequence_as(
+                result, [tf.nest.flatten(element)[i] for i in order]))
     return result
 
 
