@@ -79,10 +79,11 @@ def run_program():
 
 
 @pytest.mark.xfail(strict=True, reason=(
-    "evaluate/train on an input_fn yielding features only: InputError 'Labels are missing' "
-    "(NOT in issue 18's list: tf.estimator passed labels=None); then "
-    "tf.compat.v1.train.get_global_step() in model_fn (None here) and "
-    "EstimatorSpec(scaffold=Scaffold(saver=tf.train.Checkpoint(...)))"))
+    "tf.group(opt.apply_gradients(...), ...): TypeError ''inputs' should be zero or more (nested) "
+    "Tensors. Received <Variable path=adam/iteration ...>' -- Keras 3's apply_gradients returns "
+    "the optimizer's iteration variable, not an op (NOT in issue 18's list: a Keras 2 API, the "
+    "same failure outside any Estimator); then EstimatorSpec(scaffold=Scaffold(saver="
+    "tf.train.Checkpoint(...))) read back with the Checkpoint's object-based keys"))
 def test_estimator_guide_tf2_model_fn(program_dir):
     baseline = untrained_loss(lambda model_dir: tf.estimator.Estimator(model_fn, model_dir),
                               lambda: toy_dataset().take(5), program_dir / "untrained")
