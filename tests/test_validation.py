@@ -55,8 +55,12 @@ def test_check_number():
 def test_check_steps_uses_tf_estimator_words():
     assert v.check_steps("steps", None) is None
     assert v.check_steps("max_steps", np.int64(5)) == 5
-    for bad in (0, -1, 1.5, True):
+    for bad in (0, -1):
         with pytest.raises(ValueError, match=rf"^Must specify steps > 0, given: {bad}$"):
+            v.check_steps("steps", bad)
+    # Not an integer: the type is named ("3" would print as 3).
+    for bad, shown in (("3", "'3' of type str"), (1.5, "1.5 of type float"), (True, "True of type bool")):
+        with pytest.raises(ValueError, match=rf"^Must specify steps > 0 as an integer, given: {shown}$"):
             v.check_steps("steps", bad)
 
 

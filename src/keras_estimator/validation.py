@@ -62,9 +62,14 @@ def check_steps(name: str, value: Any) -> Any:
     """tf.estimator's check of `steps` / `max_steps`: None or a positive integer.
 
     Raises:
-        ValueError: "Must specify <name> > 0, given: <value>" (tf.estimator's words).
+        ValueError: "Must specify <name> > 0, given: <value>" (tf.estimator's words); for a value
+            that is not an integer (`"3"`, 1.5, True) the message names its type.
     """
-    if value is not None and (not is_int(value) or value <= 0):
+    if value is None:
+        return None
+    if not is_int(value):
+        raise ValueError(f"Must specify {name} > 0 as an integer, given: {value!r} of type {type(value).__name__}")
+    if value <= 0:
         raise ValueError(f"Must specify {name} > 0, given: {value}")
     return value
 
