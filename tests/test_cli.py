@@ -200,7 +200,7 @@ def test_tune_then_train_with_the_best_params(tmp_path):
 
 def test_demo_via_the_console_script(tmp_path):
     """`make demo` runs this script; fewer steps here than the default, the same 95% bar."""
-    done = subprocess.run([SCRIPT, "demo", "--steps", "200"], cwd=tmp_path, env=ENV, capture_output=True, text=True,
+    done = subprocess.run([SCRIPT, "demo", "--steps", "100"], cwd=tmp_path, env=ENV, capture_output=True, text=True,
                           timeout=600)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     out = done.stdout

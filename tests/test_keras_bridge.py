@@ -70,7 +70,7 @@ def test_export_before_training_serves_the_keras_weights(tmp_path):
 @pytest.mark.slow
 def test_training_through_the_bridge_matches_fit(tmp_path):
     params = {"lang": "en", "model": "gru", "units": 32, "pool_size": 5000, "eval_size": 1000}
-    steps = 200
+    steps = 100  # fit reached 0.998-1.0 at 60 steps (seeds 0, 1).
     keras.utils.set_random_seed(0)
     fit_model = build_model(params)
     fit_model.fit(input_fn(params), steps_per_epoch=steps, epochs=1, verbose=0)
