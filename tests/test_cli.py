@@ -1,6 +1,7 @@
 """The keras-estimator command line, run as users run it: in a subprocess, on tiny budgets."""
 
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -33,6 +34,16 @@ def assert_one_line_error(done, *fragments):
     assert len(lines) == 1 and "Traceback" not in done.stderr, done.stderr
     for fragment in fragments:
         assert fragment in lines[0], lines[0]
+
+
+@pytest.fixture(autouse=True)
+def runtime_log_level():
+    """`main` sets the runtime logger's level, as a program's entry point may; tests calling it
+    in this process put it back for the tests that run after them."""
+    logger = logging.getLogger("keras_estimator")
+    level = logger.level
+    yield
+    logger.setLevel(level)
 
 
 @pytest.fixture(scope="module")
