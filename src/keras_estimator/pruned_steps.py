@@ -33,8 +33,10 @@ def pruned_step(call: Callable[[Any, Any, str], EstimatorSpec], state_variables:
     """(step, the traced spec): `step(features, labels)` returns EVAL's loss (after the metric
     updates) or PREDICT's predictions, without running anything else model_fn created."""
     traced: dict[str, Any] = {}
+
     # No labels (PREDICT, an export): no input for them (tf.nest would keep None as a leaf).
-    inputs = (lambda f, l: (f,)) if labels_spec is None else (lambda f, l: (f, l))
+    def inputs(features: Any, labels: Any) -> tuple:
+        return (features,) if labels_spec is None else (features, labels)
 
     def graph(*flat):
         features, *labels = tf.nest.pack_sequence_as(inputs(features_spec, labels_spec), list(flat))
