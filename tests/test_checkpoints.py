@@ -125,6 +125,18 @@ def test_train_removes_what_a_killed_save_left(model_dir):
     assert ckpt_lib.listed(str(model_dir))[-1].endswith("model.ckpt-12")
 
 
+def test_a_train_call_with_nothing_left_to_train_removes_them_too(model_dir):
+    """train(max_steps=<the latest step>) returns at once: a save killed after that step's
+    checkpoint was listed, or a kill before it, still leaves nothing behind (issue 19 item 7)."""
+    latest = ckpt_lib.step_of(ckpt_lib.listed(str(model_dir))[-1])
+    temp = model_dir / f"model.ckpt-{latest + 5}_temp"
+    temp.mkdir()
+    (temp / "part-00000-of-00001.index").write_bytes(b"partial")
+    estimator(model_dir).train(input_fn(), max_steps=latest)
+    assert ckpt_lib.leftovers(str(model_dir)) == [] and not temp.exists()
+    assert ckpt_lib.step_of(ckpt_lib.listed(str(model_dir))[-1]) == latest
+
+
 def test_export_refuses_a_checkpoint_holding_nan(tmp_path):
     """A checkpoint with NaN weights (e.g. written by tf.estimator 2.15, whose NaN check ran after
     its saver) is never exported."""

@@ -144,15 +144,14 @@ class Estimator:
             self.
 
         Raises:
-            ValueError: for both steps and max_steps, or a value <= 0.
+            ValueError: for both steps and max_steps, or a value that is not an integer > 0.
             InputError: for an input_fn that returns no dataset, an empty dataset, missing
                 labels, or features that differ from the ones the model was trained with.
             NanLossDuringTrainingError: if the loss becomes NaN or Inf, or an update makes a
                 weight NaN or Inf; the step's checkpoint is not written.
             ModelDirInUseError: if another process is training into model_dir.
-            CheckpointDamagedError: if model_dir lists checkpoints and none is readable (a
-                damaged latest one is moved to `model_dir/damaged/` and training resumes from
-                the previous one, with a warning).
+            CheckpointDamagedError: if model_dir lists checkpoints and none is readable (a damaged
+                latest one goes to `model_dir/damaged/`; training resumes from the previous one).
         """
         if steps is not None and max_steps is not None:
             raise ValueError("Can not provide both steps and max_steps.")
@@ -165,6 +164,7 @@ class Estimator:
             saver = CheckpointSaver(self._model, listeners, start, resumed=session.latest is not None)
             self._last_train_result = None
             if max_steps is not None and start >= max_steps:
+                session.start_writing()  # Nothing to train, but a killed save's leftovers go.
                 logger.info("Skipping training since max_steps has already saved.")
                 self._last_train_result = {"global_step": start, "loss": None}
                 return self
