@@ -137,6 +137,10 @@ def test_user_mistakes_are_one_line_errors(trained, tmp_path):
     assert_one_line_error(cli("evaluate", "--model-dir", empty), "no checkpoint", "train first")
     assert_one_line_error(cli("train", "--model-dir", tmp_path / "y", "--hparams", tmp_path / "missing.json"),
                           "cannot read hparams file", "missing.json")
+    a_file = tmp_path / "a_file"
+    a_file.write_text("not a directory")
+    assert_one_line_error(cli("train", "--model-dir", a_file, "--steps", 1), "--model-dir", "is not a directory")
+    assert a_file.read_text() == "not a directory"
 
 
 def test_user_mistakes_in_process(trained, tmp_path, capsys):
@@ -170,6 +174,14 @@ def test_user_mistakes_in_process(trained, tmp_path, capsys):
     assert "no checkpoint" in error("export", "--model-dir", empty, "--out", tmp_path / "e")
     assert "does not exist" in error("export", "--model-dir", tmp_path / "nowhere", "--out", tmp_path / "e")
     assert not (tmp_path / "e").exists()
+    a_file = tmp_path / "a_file"
+    a_file.write_text("x")
+    assert "--model-dir" in error("train", "--model-dir", a_file / "below", "--steps", 1)
+    assert "which is a file" in error("train", "--model-dir", a_file / "below", "--steps", 1)
+    assert "--out" in error("export", "--model-dir", model_dir, "--out", a_file / "exports")
+    assert "--out" in error("export", "--model-dir", model_dir, "--out", a_file)
+    assert "--directory" in error("tune", tmp_path / "spec.toml", "--directory", a_file)
+    assert a_file.read_text() == "x"
     bad_spec = tmp_path / "bad.toml"
     bad_spec.write_text('[sweep]\noracle = "grid"\n')
     assert "[sweep].oracle" in error("tune", bad_spec)

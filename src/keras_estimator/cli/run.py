@@ -18,9 +18,31 @@ _FLAG_PARAMS = ("lang", "targets", "model", "units", "embedding_dim", "layers", 
                 "batch_size", "max_num", "seed")
 
 
+# The directories each command writes into, by flag (checked before anything runs).
+_WRITTEN_DIRS = {"train": ("model_dir",), "export": ("out",), "tune": ("directory",),
+                 "demo": ("model_dir", "export_dir")}
+
+
 def dispatch(args: argparse.Namespace) -> int:
+    for dest in _WRITTEN_DIRS.get(args.command, ()):
+        _check_directory(getattr(args, dest, None), "--" + dest.replace("_", "-"))
     return {"demo": demo, "train": train, "evaluate": evaluate, "predict": predict, "export": export,
             "tune": tune}[args.command](args)
+
+
+def _check_directory(path: str | None, flag: str) -> None:
+    """A directory the command will write: refused, naming the flag, when it is an existing file
+    or lies below one (no Python traceback for a path typed wrong)."""
+    if path is None:
+        return
+    path = os.path.abspath(path)
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise CliError(f"{flag} {path} exists and is not a directory")
+    parent = os.path.dirname(path)
+    while not os.path.exists(parent):
+        parent = os.path.dirname(parent)
+    if not os.path.isdir(parent):
+        raise CliError(f"{flag} {path} lies below {parent}, which is a file")
 
 
 def train(args: argparse.Namespace) -> int:
