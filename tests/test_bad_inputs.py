@@ -8,6 +8,7 @@ docs/errors.md lists the same cases.
 
 import contextlib
 import json
+import re
 
 import keras
 import numpy as np
@@ -171,8 +172,11 @@ def _train_spec(mode, loss, logits):
 ])
 def test_bad_model_fn_result(trained, method, make_spec, error, message):
     est = ke.Estimator(_spec_model_fn(make_spec), str(trained), ke.RunConfig(log_step_count_steps=None))
-    with fails(error, message, trained):
+    with fails(error, message, trained) as info:
         _call(est, method, input_fn(repeat=False, labels=method != "predict"))
+    # The runtime's own error, not TensorFlow's "in user code:" wrapper: line 1 names the problem.
+    assert isinstance(info.value, ke.EstimatorSpecError)
+    assert re.search(message, str(info.value).splitlines()[0]), str(info.value)
 
 
 def test_model_fn_reading_a_missing_feature_names_the_key(trained):

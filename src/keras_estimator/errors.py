@@ -25,6 +25,14 @@ class MissingFeatureError(InputError, KeyError):
         return str(self.args[0]) if self.args else ""
 
 
+class EstimatorSpecError(ValueError):
+    """What `model_fn` returned cannot be used: not an `EstimatorSpec` (or one for another mode),
+    a field its mode needs is missing, a loss that is not a float scalar, predictions that are
+    not tensors, an `eval_metric_ops` value that is neither a metric nor a `(value, update_op)`
+    tuple. Raised as itself, not wrapped by TensorFlow's "in user code:" trace, so its first
+    line names the problem; a `ValueError`, as tf.estimator raised."""
+
+
 class NanLossDuringTrainingError(RuntimeError):
     """The training loss, or a weight after an update, became NaN or Inf. Raised before that
     step's checkpoint is written, so the latest checkpoint in model_dir is the last good state.

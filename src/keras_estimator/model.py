@@ -20,7 +20,7 @@ import tensorflow as tf
 from keras_estimator import checkpoints as ckpt_lib
 from keras_estimator import context as context_lib
 from keras_estimator import datasets, fn_args, graph_collections
-from keras_estimator.errors import InputError
+from keras_estimator.errors import EstimatorSpecError, InputError
 from keras_estimator.mode_keys import ModeKeys
 from keras_estimator.pruned_steps import metric_values_fn, pruned_step
 from keras_estimator.run_config import RunConfig
@@ -106,9 +106,9 @@ class Model:
         if watch.assigned and not self._pruning:  # A train_op built outside TRAIN.
             self._trains_in.add(mode)
         if not isinstance(spec, EstimatorSpec):
-            raise ValueError(f"model_fn should return an EstimatorSpec, got {type(spec).__name__}.")
+            raise EstimatorSpecError(f"model_fn should return an EstimatorSpec, got {type(spec).__name__}.")
         if spec.mode != mode:
-            raise ValueError(f"model_fn was called in mode {mode!r} but returned an EstimatorSpec for mode {spec.mode!r}.")
+            raise EstimatorSpecError(f"model_fn was called in mode {mode!r} but returned an EstimatorSpec for mode {spec.mode!r}.")
         if mode not in self._built_modes:  # The build trace's: their tensors' names are top-level.
             self.spec_hooks[mode] = _hooks_of(spec, mode, self.config.is_chief)
         return spec
@@ -311,18 +311,21 @@ def _zeros_like_spec(spec: Any) -> Any:
 
 @contextlib.contextmanager
 def trace_errors(mode: str, features_spec: Any, labels_spec: Any) -> Iterator[None]:
-    """Clear errors from tracing model_fn. AutoGraph re-raises some exceptions as StagingError:
-    give back our own InputError (e.g. MissingFeatureError). Other errors get the input's keys,
-    dtypes and shapes appended, since a wrong feature is their usual cause."""
+    """Clear errors from tracing model_fn. AutoGraph re-raises exceptions wrapped ("in user
+    code:" and frames): give back our own InputError (e.g. MissingFeatureError) and
+    EstimatorSpecError, so their first line names the problem. Other errors get the input's
+    keys, dtypes and shapes appended, since a wrong feature is their usual cause."""
     try:
         yield
-    except InputError:
+    except (InputError, EstimatorSpecError):
         raise
     except Exception as e:
         cause, seen = e, set()
         while cause is not None and id(cause) not in seen:
             if isinstance(cause, InputError):
                 raise cause.with_traceback(None) from None
+            if isinstance(cause, EstimatorSpecError):  # Its traceback ends in model_fn's frame.
+                raise cause from None
             seen.add(id(cause))
             cause = cause.__cause__ or cause.__context__
         if isinstance(e, (TypeError, ValueError)) and len(e.args) == 1 and isinstance(e.args[0], str):

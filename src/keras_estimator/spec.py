@@ -7,6 +7,7 @@ from typing import Any, Iterable, Mapping, NamedTuple
 import keras
 import tensorflow as tf
 
+from keras_estimator.errors import EstimatorSpecError
 from keras_estimator.export.export_output import ExportOutput
 from keras_estimator.hook_list import as_hooks
 from keras_estimator.mode_keys import ModeKeys
@@ -108,14 +109,14 @@ def _check_required(mode: str, predictions: Any, loss: Any, train_op: Any) -> No
 
 def _require(mode: str, field: str, value: Any) -> None:
     if value is None:
-        raise ValueError(f"EstimatorSpec for mode {mode!r} is missing {field}.")
+        raise EstimatorSpecError(f"EstimatorSpec for mode {mode!r} is missing {field}.")
 
 
 def _check_loss(mode: str, loss: Any) -> tf.Tensor:
     try:
         loss = tf.convert_to_tensor(loss)
     except (TypeError, ValueError) as e:
-        raise ValueError(f"EstimatorSpec loss for mode {mode!r} is not a tensor: {e}") from None
+        raise EstimatorSpecError(f"EstimatorSpec loss for mode {mode!r} is not a tensor: {e}") from None
     if loss.shape.rank == 1 and loss.shape[0] in (1, None):
         # tf.estimator took [1] as a scalar, and [None] holding one value when run (a per-example
         # loss of a batch of 1); more values are refused when run, naming the problem.
@@ -127,7 +128,7 @@ def _check_loss(mode: str, loss: Any) -> tf.Tensor:
                 return _check_loss_dtype(tf.reduce_sum(loss))  # One value: a reshape would fail first.
         loss = tf.reshape(loss, [])
     if loss.shape.rank is not None and loss.shape.rank != 0:
-        raise ValueError(
+        raise EstimatorSpecError(
             f"Loss must be scalar, given: {loss.shape} (mode {mode!r}). "
             "Reduce it, e.g. with tf.reduce_mean."
         )
@@ -136,7 +137,7 @@ def _check_loss(mode: str, loss: Any) -> tf.Tensor:
 
 def _check_loss_dtype(loss: tf.Tensor) -> tf.Tensor:
     if not (loss.dtype.is_floating or loss.dtype.is_complex):
-        raise ValueError(f"Loss must be a floating-point tensor, given dtype {loss.dtype.name}.")
+        raise EstimatorSpecError(f"Loss must be a floating-point tensor, given dtype {loss.dtype.name}.")
     return loss
 
 
@@ -144,10 +145,10 @@ def _check_predictions(mode: str, predictions: Any) -> None:
     items = predictions.items() if isinstance(predictions, Mapping) else [(None, predictions)]
     for key, value in items:
         if key is not None and not isinstance(key, str):
-            raise ValueError(f"EstimatorSpec predictions keys must be strings, got {key!r}.")
+            raise EstimatorSpecError(f"EstimatorSpec predictions keys must be strings, got {key!r}.")
         if not tf.is_tensor(value):
             where = "predictions" if key is None else f"predictions[{key!r}]"
-            raise ValueError(
+            raise EstimatorSpecError(
                 f"EstimatorSpec {where} for mode {mode!r} must be a tensor, got "
                 f"{type(value).__name__}."
             )
@@ -157,9 +158,9 @@ def _check_metrics(eval_metric_ops: Mapping[str, Any] | None) -> dict:
     eval_metric_ops = dict(eval_metric_ops or {})
     for name, metric in eval_metric_ops.items():
         if not isinstance(name, str):
-            raise ValueError(f"EstimatorSpec eval_metric_ops keys must be strings, got {name!r}.")
+            raise EstimatorSpecError(f"EstimatorSpec eval_metric_ops keys must be strings, got {name!r}.")
         if not (isinstance(metric, keras.metrics.Metric) or is_metric_tuple(metric)):
-            raise ValueError(
+            raise EstimatorSpecError(
                 f"EstimatorSpec eval_metric_ops[{name!r}] must be a keras.metrics.Metric "
                 f"updated inside model_fn, or a (value, update_op) tuple of tensors/ops, got "
                 f"{_describe(metric)}."
@@ -181,12 +182,12 @@ def _describe(value: Any) -> str:
 
 def _check_export_outputs(export_outputs: Any) -> None:
     if not isinstance(export_outputs, Mapping):
-        raise ValueError(
+        raise EstimatorSpecError(
             f"EstimatorSpec export_outputs must be a dict, got {type(export_outputs).__name__}."
         )
     for name, output in export_outputs.items():
         if not isinstance(name, str) or not isinstance(output, ExportOutput):
-            raise ValueError(
+            raise EstimatorSpecError(
                 f"EstimatorSpec export_outputs must map signature names to "
                 f"keras_estimator.export outputs (PredictOutput, ...); got {name!r}: "
                 f"{type(output).__name__}."
