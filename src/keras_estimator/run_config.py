@@ -8,7 +8,7 @@ import os
 from typing import Any, Mapping
 
 from keras_estimator import cluster as cluster_lib
-from keras_estimator.validation import check_int, check_number
+from keras_estimator.validation import check_int, check_number, file_in_the_way
 
 logger = logging.getLogger("keras_estimator")
 
@@ -258,16 +258,11 @@ def _check_model_dir(model_dir: str) -> None:
     read-only model_dir."""
     if "://" in model_dir:  # gs://, hdfs://, ...: TensorFlow's file systems.
         return
-    path = os.path.abspath(model_dir)
-    if os.path.exists(path):
-        if not os.path.isdir(path):
-            raise ValueError(f"model_dir {model_dir!r} exists and is not a directory.")
-        return
-    parent = os.path.dirname(path)
-    while not os.path.exists(parent) and os.path.dirname(parent) != parent:
-        parent = os.path.dirname(parent)
-    if os.path.exists(parent) and not os.path.isdir(parent):
-        raise ValueError(f"model_dir {model_dir!r} cannot be created: {parent!r} is a file, not a directory.")
+    blocker = file_in_the_way(model_dir)
+    if blocker == os.path.abspath(model_dir):
+        raise ValueError(f"model_dir {model_dir!r} exists and is not a directory.")
+    if blocker is not None:
+        raise ValueError(f"model_dir {model_dir!r} cannot be created: {blocker!r} is a file, not a directory.")
 
 
 def _is_strategy(value: Any) -> bool:

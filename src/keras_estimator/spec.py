@@ -125,17 +125,14 @@ def _check_loss(mode: str, loss: Any) -> tf.Tensor:
                 tf.size(loss), 1, message=f"Loss must be scalar, given: {loss.shape} (mode {mode!r}) "
                 "holding more than one value. Reduce it, e.g. with tf.reduce_mean.")
             with tf.control_dependencies([check]):
-                return _check_loss_dtype(tf.reduce_sum(loss))  # One value: a reshape would fail first.
-        loss = tf.reshape(loss, [])
+                loss = tf.reduce_sum(loss)  # One value: a reshape could fail before the check.
+        else:
+            loss = tf.reshape(loss, [])
     if loss.shape.rank is not None and loss.shape.rank != 0:
         raise EstimatorSpecError(
             f"Loss must be scalar, given: {loss.shape} (mode {mode!r}). "
             "Reduce it, e.g. with tf.reduce_mean."
         )
-    return _check_loss_dtype(loss)
-
-
-def _check_loss_dtype(loss: tf.Tensor) -> tf.Tensor:
     if not (loss.dtype.is_floating or loss.dtype.is_complex):
         raise EstimatorSpecError(f"Loss must be a floating-point tensor, given dtype {loss.dtype.name}.")
     return loss

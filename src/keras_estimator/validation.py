@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -92,3 +93,13 @@ def check_instances(values: Any, cls: type, what: str) -> list:
         if not isinstance(value, cls):
             raise ValueError(f"{what} must be {cls.__name__} instances, got {type(value).__name__}.")
     return values
+
+
+def file_in_the_way(path: str) -> str | None:
+    """The file that keeps `path` from being or becoming a directory: `path` itself (absolute)
+    when it is an existing file, or its nearest existing ancestor when that is a file; None when
+    nothing is in the way."""
+    path = os.path.abspath(path)
+    while not os.path.exists(path) and os.path.dirname(path) != path:
+        path = os.path.dirname(path)
+    return path if os.path.exists(path) and not os.path.isdir(path) else None

@@ -10,6 +10,7 @@ from keras_estimator.cli import commands, demo as demo_command, output
 from keras_estimator.cli.commands import CliError
 from keras_estimator.errors import CheckpointNotFoundError, InputError, NanLossDuringTrainingError
 from keras_estimator.tuning import SpecError
+from keras_estimator.validation import file_in_the_way
 
 # Mistakes a user can fix from the message alone: one line on stderr, no traceback.
 USER_ERRORS = (CliError, SpecError, InputError, CheckpointNotFoundError, NanLossDuringTrainingError)
@@ -35,14 +36,11 @@ def _check_directory(path: str | None, flag: str) -> None:
     or lies below one (no Python traceback for a path typed wrong)."""
     if path is None:
         return
-    path = os.path.abspath(path)
-    if os.path.exists(path) and not os.path.isdir(path):
+    path, blocker = os.path.abspath(path), file_in_the_way(path)
+    if blocker == path:
         raise CliError(f"{flag} {path} exists and is not a directory")
-    parent = os.path.dirname(path)
-    while not os.path.exists(parent):
-        parent = os.path.dirname(parent)
-    if not os.path.isdir(parent):
-        raise CliError(f"{flag} {path} lies below {parent}, which is a file")
+    if blocker is not None:
+        raise CliError(f"{flag} {path} lies below {blocker}, which is a file")
 
 
 def train(args: argparse.Namespace) -> int:
