@@ -11,6 +11,7 @@ import textwrap
 
 import keras
 import numpy as np
+import pytest
 import tensorflow as tf
 
 from keras_estimator import _compat
@@ -139,3 +140,24 @@ def test_write_checkpoint_state_writes_relative_paths_and_timestamps(tmp_path):
     assert state.last_preserved_timestamp == 5.0
     assert tf.train.latest_checkpoint(str(tmp_path)) == paths[-1]
     assert not [p for p in os.listdir(tmp_path) if "tmp" in p]  # Written atomically, no leftovers.
+
+
+def test_clone_lambda_keeps_the_function_output_shape_mask_and_arguments():
+    def shape(s):
+        return s[:-1] + (1,)
+
+    layer = keras.layers.Lambda(lambda x, k: tf.reduce_sum(x, -1, keepdims=True) * k, output_shape=shape,
+                                mask=lambda x, m: None, arguments={"k": 2.0}, name="sum2", dtype="float64")
+    clone = _compat.clone_lambda(layer)
+    assert clone is not layer and clone.function is layer.function and clone.mask is layer.mask
+    assert (clone.name, clone.dtype, clone.arguments) == ("sum2", "float64", {"k": 2.0})
+    assert clone.compute_output_shape((None, 3)) == (None, 1)
+    np.testing.assert_allclose(clone(np.ones((2, 3))), [[6.0], [6.0]])
+
+
+def test_unsafe_deserialization_allows_lambdas_in_the_block_only():
+    config = keras.layers.Lambda(lambda x: x + 1).get_config()  # The function as bytecode.
+    with _compat.unsafe_deserialization():
+        assert keras.layers.Lambda.from_config(dict(config))(np.ones(1)) == 2.0
+    with pytest.raises(ValueError, match="safe_mode"):
+        keras.layers.Lambda.from_config(dict(config))

@@ -332,3 +332,64 @@ def test_two_names_of_one_input_and_missing_inputs_are_refused(tmp_path):
     with pytest.raises(ke.MissingFeatureError, match=r"missing key\(s\).*Also accepted: .*'hidden_input' for"):
         est.train(lambda: tf.data.Dataset.from_tensors(({"x": x}, y)), steps=1)
     assert est.latest_checkpoint() is None
+
+
+class Scale(keras.layers.Layer):
+    """A custom layer that is neither registered nor given in custom_objects."""
+
+    def __init__(self, factor=1.0, **kwargs):
+        super().__init__(**kwargs)
+        self.factor = factor
+
+    def build(self, shape):
+        self.w = self.add_weight(shape=(shape[-1],), initializer="ones", name="w")
+
+    def call(self, x):
+        return x * self.w * self.factor
+
+    def compute_output_shape(self, shape):
+        return shape
+
+    def get_config(self):
+        return {**super().get_config(), "factor": self.factor}
+
+
+def _lambda_model():
+    # The lambdas use this module's globals (`tf`, `keras`): Keras's own from_config would
+    # rebuild them from bytecode without those.
+    inputs = {"x": keras.Input((4,), name="x"), "y": keras.Input((3, 2), name="y")}
+    squared = keras.layers.Lambda(lambda t: tf.square(t) * 0.5, name="half_square")(inputs["x"])
+    pooled = keras.layers.Lambda(lambda t: keras.ops.sum(t, axis=1), name="pool")(
+        keras.layers.TimeDistributed(Scale(2.0))(inputs["y"])
+    )
+    hidden = keras.layers.Concatenate()([Scale(3.0, name="scale")(squared), pooled])
+    model = keras.Model(inputs, keras.layers.Dense(1, activation="sigmoid", name="p")(hidden))
+    model.compile("adam", "binary_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def _lambda_input_fn():
+    rng = np.random.default_rng(0)
+    x, y = rng.random((64, 4), "float32"), rng.random((64, 3, 2), "float32")
+    labels = (x.sum(1) > 2).astype("float32")[:, None]
+    return tf.data.Dataset.from_tensor_slices(({"x": x, "y": y}, labels)).batch(16)
+
+
+def test_lambda_layers_and_custom_layers_in_memory_need_no_custom_objects(tmp_path):
+    model = _lambda_model()
+    expected = model.predict(_lambda_input_fn(), verbose=0)
+    est = ke.model_to_estimator(model, model_dir=tmp_path)
+    predictions = np.concatenate([b["p"] for b in est.predict(_lambda_input_fn, yield_single_examples=False)])
+    np.testing.assert_allclose(predictions, expected, rtol=0, atol=1e-6)  # Same network, same weights.
+
+    est.train(_lambda_input_fn, steps=4)
+    results = est.evaluate(_lambda_input_fn)
+    assert results["global_step"] == 4
+    trained = ke.load_keras_model(tmp_path, keras_model=model)
+    keras_results = trained.evaluate(_lambda_input_fn(), verbose=0, return_dict=True)
+    assert results["loss"] == pytest.approx(keras_results["loss"], abs=1e-5)
+    # The trained weights went to the clone, never to the model given.
+    np.testing.assert_allclose(model.predict(_lambda_input_fn(), verbose=0), expected, rtol=0, atol=1e-6)
+    # From the saved file alone, Keras's safe mode refuses the lambdas and says so.
+    with pytest.raises(ValueError, match="Lambda"):
+        ke.load_keras_model(tmp_path, custom_objects={"Scale": Scale})

@@ -117,6 +117,40 @@ def unscale_loss_for_distribution(loss: Any) -> Any:
     return unscale(loss)
 
 
+# -- Keras cloning ----------------------------------------------------------------------------
+def clone_lambda(layer: Any) -> Any:
+    """A new `keras.layers.Lambda` calling the same in-memory function (and output_shape and
+    mask) as `layer`, with its name, dtype and trainable flag.
+
+    Seen in Keras 3.15.1 on TensorFlow 2.21.0: Lambda keeps output_shape in the private
+    `_output_shape`. Its public round trip, get_config then from_config, serializes a Python
+    lambda as bytecode, which from_config refuses in safe mode and, allowed, rebuilds without
+    the globals of the module that defined it (`tf`, `keras.ops` are then undefined names).
+    """
+    import keras
+
+    base = keras.layers.Layer.get_config(layer)  # name, trainable, dtype: no function bytecode.
+    return type(layer)(
+        layer.function, output_shape=layer._output_shape, mask=layer.mask,
+        arguments=dict(layer.arguments), **base,
+    )
+
+
+@contextlib.contextmanager
+def unsafe_deserialization() -> Iterator[None]:
+    """Keras deserializes Python lambdas inside the block (safe mode off), as before it after.
+
+    Seen in Keras 3.15.1 on TensorFlow 2.21.0: `keras.src.saving.serialization_lib.SafeModeScope`.
+    The public `keras.config.enable_unsafe_deserialization()` turns safe mode off for the rest
+    of the process. Needed to rebuild a model from a config made from the in-memory model a
+    moment before (not read from a file), where a wrapper layer holds a Lambda.
+    """
+    from keras.src.saving.serialization_lib import SafeModeScope
+
+    with SafeModeScope(False):
+        yield
+
+
 # -- TensorFlow checkpoints -----------------------------------------------------------------
 def write_checkpoint_state(save_dir: str, model_checkpoint_path: str,
                            all_model_checkpoint_paths: Sequence[str],

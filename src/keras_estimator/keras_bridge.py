@@ -20,6 +20,7 @@ import tensorflow as tf
 from keras_estimator import _compat
 from keras_estimator import checkpoints as ckpt_lib
 from keras_estimator import context as context_lib
+from keras_estimator import keras_rebuild
 from keras_estimator.errors import InputError
 from keras_estimator.estimator import Estimator
 from keras_estimator.files import write_atomically
@@ -28,7 +29,7 @@ from keras_estimator.mode_keys import ModeKeys
 from keras_estimator.optimization import minimize
 from keras_estimator.run_config import RunConfig
 from keras_estimator.spec import EstimatorSpec
-from keras_estimator.variable_store import VariableStore, fresh_keras_naming
+from keras_estimator.variable_store import VariableStore
 
 logger = logging.getLogger("keras_estimator")
 
@@ -102,40 +103,55 @@ def load_keras_model(
     model_dir: str | os.PathLike,
     checkpoint_path: str | None = None,
     custom_objects: Mapping[str, Any] | None = None,
+    keras_model: keras.Model | None = None,
 ) -> keras.Model:
     """The Keras model of a `model_to_estimator` model_dir, with the weights of a checkpoint.
 
     Args:
         model_dir: The Estimator's model_dir.
         checkpoint_path: A checkpoint prefix or directory; default the latest in model_dir.
-            With no checkpoint at all, the model has its weights from conversion time.
+            With no checkpoint at all, the model has its weights from conversion time (with
+            keras_model given: keras_model's weights).
         custom_objects: As for `model_to_estimator`.
+        keras_model: The model given to `model_to_estimator` (or one built the same way):
+            cloned instead of loading model_dir's saved `.keras` file. Needed for a model with
+            Lambda layers of Python lambdas, which Keras will not load from a file in safe
+            mode, and for custom layers without custom_objects.
 
     Returns:
         A compiled Keras model, ready for `predict`, `evaluate` or more `fit`.
 
     Raises:
-        FileNotFoundError: if model_dir was not written by `model_to_estimator`.
+        FileNotFoundError: if model_dir was not written by `model_to_estimator` (and no
+            keras_model is given).
         CheckpointNotFoundError: if checkpoint_path holds no checkpoint.
         ValueError: if the checkpoint lacks a weight of the model or its shape differs.
     """
     model_dir = os.fspath(model_dir)
-    path = os.path.join(model_dir, KERAS_MODEL_FILE)
-    if not os.path.isfile(path):
-        raise FileNotFoundError(
-            f"{path} does not exist: model_dir {model_dir!r} was not made by model_to_estimator."
-        )
-    saved = _load(path, custom_objects)
+    if keras_model is None:
+        path = os.path.join(model_dir, KERAS_MODEL_FILE)
+        if not os.path.isfile(path):
+            raise FileNotFoundError(
+                f"{path} does not exist: model_dir {model_dir!r} was not made by model_to_estimator."
+            )
+        saved = _load(path, custom_objects)
+    else:
+        saved = keras_model
     checkpoint = ckpt_lib.resolve(model_dir, checkpoint_path)
     if checkpoint is None:
         logger.warning("No checkpoint in %s: the Keras model has its weights from conversion.", model_dir)
-        return saved
+        if keras_model is None:
+            return saved
+        model, _ = _rebuilt(keras_model, custom_objects)
+        model.set_weights(keras_model.get_weights())
+        return model
     # Rebuilt as model_fn builds it, so each variable gets the name it has in checkpoints.
-    store = VariableStore()
-    with store.scope():
-        model = _rebuild(saved.get_config(), type(saved), custom_objects)
-        model.compile_from_config(_portable_compile_config(saved))
-        model.optimizer.build(model.trainable_variables)
+    model, store = _rebuilt(saved, custom_objects)
+    _assign_from_checkpoint(model, store, checkpoint)
+    return model
+
+
+def _assign_from_checkpoint(model: keras.Model, store: VariableStore, checkpoint: str) -> None:
     names = ckpt_lib.variable_names(checkpoint)
     keys = {id(v): store.key_of(v) for v in model.weights + list(model.optimizer.variables)}
     missing = [keys[id(w)] for w in model.weights if keys[id(w)] not in names]
@@ -151,19 +167,23 @@ def load_keras_model(
                 f"{tuple(value.shape)}, the Keras model has {tuple(variable.shape)}."
             )
         variable.assign(value)
-    return model
+
+
+def _rebuilt(model: keras.Model, custom_objects) -> tuple[keras.Model, VariableStore]:
+    """A compiled clone of `model` with its optimizer built, and the store naming its weights
+    as model_fn names them."""
+    store = VariableStore()
+    with store.scope():
+        clone = keras_rebuild.clone(model, custom_objects)
+        clone.compile_from_config(_portable_compile_config(model))
+        clone.optimizer.build(clone.trainable_variables)
+    return clone, store
 
 
 def _load(path: str, custom_objects) -> keras.Model:
     with warnings.catch_warnings():  # A model saved before fit has an unbuilt optimizer.
         warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
         return keras.saving.load_model(path, custom_objects=custom_objects)
-
-
-def _rebuild(model_config: dict, cls: type, custom_objects) -> keras.Model:
-    """The model rebuilt from its config with the names it has inside model_fn."""
-    with keras.saving.custom_object_scope(dict(custom_objects or {})), fresh_keras_naming():
-        return cls.from_config(copy.deepcopy(model_config))  # from_config consumes its input.
 
 
 def _portable_compile_config(model: keras.Model) -> dict:
@@ -189,17 +209,16 @@ class _KerasModelFn:
 
     def __init__(self, keras_model: keras.Model, custom_objects):
         self.__name__ = f"model_to_estimator({keras_model.name})"
-        self._cls = type(keras_model)
-        self._config = keras_model.get_config()
+        self._model = keras_model  # Its architecture: cloned, never called or changed.
         self._compile_config = _portable_compile_config(keras_model)
         self._custom_objects = dict(custom_objects or {})
         try:
-            probe = _rebuild(self._config, self._cls, custom_objects)
+            probe = keras_rebuild.clone(keras_model, custom_objects)
         except Exception as e:
             raise ValueError(
-                f"model_to_estimator cannot rebuild {keras_model.name!r} from its config ({e}). "
-                "Use a functional or Sequential model, or give its custom layers in "
-                "custom_objects."
+                f"model_to_estimator cannot rebuild {keras_model.name!r} from its layers ({e}). "
+                "Use a functional or Sequential model, or give the classes its config names "
+                "in custom_objects."
             ) from e
         probe_weights, weights = probe.weights, keras_model.weights
         shapes = [tuple(w.shape) for w in weights]
@@ -215,7 +234,7 @@ class _KerasModelFn:
         del probe
 
     def __call__(self, features, labels, mode):
-        model = _rebuild(self._config, self._cls, self._custom_objects)
+        model = keras_rebuild.clone(self._model, self._custom_objects)
         model.compile_from_config(copy.deepcopy(self._compile_config))
         x = self._inputs.model_inputs(features)
         training = mode == ModeKeys.TRAIN
