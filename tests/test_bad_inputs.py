@@ -397,6 +397,19 @@ def test_bad_serving_requests(numbers_export, dense_export, which, request_, err
     assert all(np.all(np.isfinite(v.numpy())) for v in serve(**good).values())
 
 
+def test_the_predictor_names_the_input_and_its_receiver_dtype(numbers_export, dense_export):
+    """The raw signature says 'input #0(zero-based) was expected to be a string tensor'."""
+    for (path, *_), request_, message in [
+        (numbers_export, {"words": [42]}, r"Serving input 'words' of signature 'serving_default' takes string "
+                                          r"\(its serving_input_receiver_fn's dtype\), got int64"),
+        (dense_export, {"x": tf.zeros([2, 4], tf.int32) > 0}, r"Serving input 'x' .* takes float32 .*got bool"),
+    ]:
+        with fails(ke.InputError, message, path):
+            ke.predictor.from_saved_model(path)(request_)
+    path = numbers_export[0]
+    assert ke.predictor.from_saved_model(path)({"words": ["seven"]})["parity"].shape == (1, 1)
+
+
 def test_serving_empty_and_unknown_texts_give_the_oov_result(numbers_export):
     """Not errors: an empty text is a sequence of length 0, unknown characters (and invalid
     UTF-8) the out-of-vocabulary id, an empty batch an empty result."""

@@ -94,7 +94,7 @@ LAYERS = {
         "layers_v1.normalization"],
     2: ["steps", "summaries", "saver", "model_dir", "model_dir_lock", "peer_health", "timers", "basic_hooks"],
     3: ["train_loop", "evaluation", "prediction", "saved_model"],
-    4: ["estimator", "keras_bridge"],
+    4: ["estimator", "keras_bridge", "predictor"],
     5: ["exporters", "training", "early_stopping", "experimental", "extenders"],
     # `import keras_estimator.tensorflow as tf`: TensorFlow with tf.estimator's names back.
     6: ["tensorflow", "tensorflow.overrides", "tensorflow.compat", "tensorflow.compat.v1", "tensorflow.compat.v2",

@@ -49,6 +49,7 @@ _EXPORTS = {
     "stop_if_no_increase_hook": "keras_estimator.early_stopping",
     "experimental": "keras_estimator.experimental",
     "inputs": "keras_estimator.inputs",
+    "predictor": "keras_estimator.predictor",
     "add_metrics": "keras_estimator.extenders",
     "classifier_parse_example_spec": "keras_estimator.parsing_utils",
     "regressor_parse_example_spec": "keras_estimator.parsing_utils",
@@ -77,7 +78,7 @@ if TYPE_CHECKING:  # For type checkers and IDEs; tests/test_package.py keeps it 
         stop_if_no_decrease_hook,
         stop_if_no_increase_hook,
     )
-    from keras_estimator import experimental, export, inputs
+    from keras_estimator import experimental, export, inputs, predictor
     from keras_estimator.context import get_global_step
     from keras_estimator.errors import (
         CheckpointDamagedError,
