@@ -17,14 +17,37 @@ import keras  # noqa: E402
 import keras_estimator as ke  # noqa: E402
 from helpers import dense_model_fn as model_fn, make_data  # noqa: E402  (tests/ is sys.path[0])
 
-X, Y = make_data(64 * 8)
+X, Y = make_data(64 * 8 + 40)
 
 
-def input_fn(batch):
+UNEVEN = 64 * 8 + 40
+
+
+def input_fn(batch, examples=len(X)):
     def make(input_context=None):
         contexts.append(None if input_context is None else input_context.num_replicas_in_sync)
-        return tf.data.Dataset.from_tensor_slices(({"x": X}, Y)).batch(batch)
+        return tf.data.Dataset.from_tensor_slices(({"x": X[:examples]}, Y[:examples])).batch(batch)
     return make
+
+
+def predictions(estimator, batch, key):
+    return [float(p[key].reshape(-1)[0]) for p in estimator.predict(input_fn(batch, UNEVEN))]
+
+
+def v1_metrics_model_fn(features, labels, mode):
+    """tf.estimator-style: tf.compat.v1.metrics (value, update_op) tuples."""
+    logits = keras.layers.Dense(1, name="logits")(features["x"])[:, 0]
+    if mode == ke.ModeKeys.PREDICT:
+        return ke.EstimatorSpec(mode, predictions=logits)
+    loss = tf.reduce_mean(keras.losses.binary_crossentropy(labels, logits, from_logits=True))
+    if mode == ke.ModeKeys.TRAIN:
+        optimizer = tf.compat.v1.train.GradientDescentOptimizer(0.5)
+        return ke.EstimatorSpec(mode, loss=loss, train_op=optimizer.minimize(
+            loss, global_step=tf.compat.v1.train.get_global_step()))
+    predicted = tf.cast(logits > 0, tf.float32)
+    return ke.EstimatorSpec(mode, loss=loss, eval_metric_ops={
+        "accuracy": tf.compat.v1.metrics.accuracy(labels, predicted),
+        "mean_logit": tf.compat.v1.metrics.mean(logits)})
 
 
 def keras_model():
@@ -49,7 +72,8 @@ strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
 for kind in ("model_fn", "bridge"):
     made = {}
     for name, batch, distribute in (("one", 64, None), ("two", 32, strategy)):
-        config = ke.RunConfig(tf_random_seed=3, train_distribute=distribute, save_checkpoints_steps=2)
+        config = ke.RunConfig(tf_random_seed=3, train_distribute=distribute, eval_distribute=distribute,
+                              save_checkpoints_steps=2)
         model_dir = tempfile.mkdtemp()
         if kind == "model_fn":
             est = ke.Estimator(model_fn, model_dir, config)
@@ -64,9 +88,30 @@ for kind in ("model_fn", "bridge"):
         "max_weight_difference": max_difference(weights(one), weights(two)),
         "global_steps": [int(one.get_variable_value("global_step")), int(two.get_variable_value("global_step"))],
         "checkpoint": two.latest_checkpoint(),
-        "eval": [{k: float(v) for k, v in e.evaluate(input_fn(64)).items()} for e in (one, two)],
-        "predictions": [float(next(iter(e.predict(input_fn(64), yield_single_examples=False)))[
-            "logits" if kind == "model_fn" else "y"].reshape(-1)[0]) for e in (one, two)],
+        # Under eval_distribute: per-replica batches of 32, on uneven data (the last step gives
+        # one replica 32 examples, the other 8).
+        "eval": [{k: float(v) for k, v in e.evaluate(input_fn(batch, UNEVEN)).items()}
+                 for e, batch in ((one, 64), (two, 32))],
+        "predictions": [predictions(e, batch, "logits" if kind == "model_fn" else "y")
+                        for e, batch in ((one, 64), (two, 32))],
     }
+# eval_distribute alone: variables built on one device, evaluation and prediction on two.
+model_dir = tempfile.mkdtemp()
+ke.Estimator(v1_metrics_model_fn, model_dir, ke.RunConfig(tf_random_seed=3)).train(input_fn(64), steps=3)
+alone = [ke.Estimator(v1_metrics_model_fn, model_dir, ke.RunConfig(eval_distribute=e)) for e in (None, strategy)]
+report["eval_distribute_alone"] = {
+    "eval": [{k: float(v) for k, v in e.evaluate(input_fn(batch, UNEVEN)).items()}
+             for e, batch in zip(alone, (64, 32))],
+    "predictions": [[float(p) for p in e.predict(input_fn(batch, UNEVEN))] for e, batch in zip(alone, (64, 32))],
+}
+# Refused when the Estimator is made: eval_distribute another object than a multi-replica
+# train_distribute; a multi-replica eval_distribute that is not a MirroredStrategy.
+report["refused"] = []
+for train, evaluate in ((strategy, tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])),
+                        (None, tf.distribute.experimental.CentralStorageStrategy(["/cpu:0", "/cpu:1"]))):
+    try:
+        ke.Estimator(model_fn, tempfile.mkdtemp(), ke.RunConfig(train_distribute=train, eval_distribute=evaluate))
+    except ValueError as e:
+        report["refused"].append(str(e))
 report["replicas_seen_by_input_fn"] = sorted({c for c in contexts if c is not None})
 json.dump(report, sys.stdout)

@@ -57,22 +57,24 @@ def _dataset_of_get_next(result: Any, recorded: list) -> Any:
     return result
 
 
-def train_datasets(input_fn: Callable, strategy: Any, params: dict, config: Any) -> tuple[tf.data.Dataset, Any]:
-    """(dataset, what to iterate) for training. Under a multi-replica strategy input_fn is
-    called once per input pipeline (worker) with its `tf.distribute.InputContext`, as
-    tf.estimator did: its batches are per-replica batches, each step takes one per replica, and
-    the second value is the distributed dataset.
+def distributed_datasets(input_fn: Callable, mode: str, strategy: Any, params: dict,
+                         config: Any) -> tuple[tf.data.Dataset, Any]:
+    """(dataset, what to iterate) for `mode` under `strategy`. Under a multi-replica strategy
+    input_fn is called once per input pipeline (worker) with its `tf.distribute.InputContext`,
+    as tf.estimator did: its batches are per-replica batches, each step takes one per replica
+    (the last step of uneven data gives some replicas an empty batch), and the second value is
+    the distributed dataset.
 
     Raises:
         ValueError, InputError: as `call_input_fn`.
     """
     if strategy.num_replicas_in_sync == 1:
-        dataset = call_input_fn(input_fn, ModeKeys.TRAIN, params, config)
+        dataset = call_input_fn(input_fn, mode, params, config)
         return dataset, dataset
     made = []
 
     def dataset_fn(input_context):
-        made.append(call_input_fn(input_fn, ModeKeys.TRAIN, params, config, input_context))
+        made.append(call_input_fn(input_fn, mode, params, config, input_context))
         return made[-1]
 
     distributed = strategy.distribute_datasets_from_function(dataset_fn)

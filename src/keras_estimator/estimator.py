@@ -168,7 +168,8 @@ class Estimator:
                 logger.info("Skipping training since max_steps has already saved.")
                 self._last_train_result = {"global_step": start, "loss": None}
                 return self
-            dataset, distributed = datasets.train_datasets(input_fn, self._model.strategy, self.params, self._config)
+            dataset, distributed = datasets.distributed_datasets(
+                input_fn, ModeKeys.TRAIN, self._model.strategy, self.params, self._config)
             self._model.prepare_dataset(ModeKeys.TRAIN, dataset, session.latest)
             hooks.add(self._model.spec_hooks.get(ModeKeys.TRAIN, ()))
             session.start_writing()
@@ -207,11 +208,8 @@ class Estimator:
         results_dir = eval_dir(self.model_dir, name)
         hooks = HookList(hooks)
         path = ckpt_lib.resolve(self.model_dir, checkpoint_path)
-        dataset = self._dataset(input_fn, ModeKeys.EVAL)
-        self._model.prepare_dataset(ModeKeys.EVAL, dataset, path)
-        hooks.add(self._model.spec_hooks.get(ModeKeys.EVAL, ()))
-        context = RunContext(self, ModeKeys.EVAL, int(self._model.global_step.numpy()))
-        return evaluation.evaluate(self._model, self._steps, dataset, steps, hooks, context, results_dir)
+        distributed, context = self._prepared(input_fn, ModeKeys.EVAL, path, hooks)
+        return evaluation.evaluate(self._model, self._steps, distributed, steps, hooks, context, results_dir)
 
     def predict(
         self,
@@ -241,12 +239,9 @@ class Estimator:
         """
         hooks = HookList(hooks)
         path = ckpt_lib.resolve(self.model_dir, checkpoint_path)
-        dataset = self._dataset(input_fn, ModeKeys.PREDICT)
-        features_spec = self._model.prepare_dataset(ModeKeys.PREDICT, dataset, path)
-        predict_fn = self._steps.predict.get_concrete_function(features_spec)
-        hooks.add(self._model.spec_hooks.get(ModeKeys.PREDICT, ()))
-        context = RunContext(self, ModeKeys.PREDICT, int(self._model.global_step.numpy()))
-        return prediction.predict(predict_fn, dataset, predict_keys, hooks, context, yield_single_examples)
+        distributed, context = self._prepared(input_fn, ModeKeys.PREDICT, path, hooks)
+        predict_fn = self._steps.predict_fn(distributed.element_spec)
+        return prediction.predict(predict_fn, distributed, predict_keys, hooks, context, yield_single_examples)
 
     def export_saved_model(
         self,
@@ -285,8 +280,13 @@ class Estimator:
             self._model, export_dir_base, serving_input_receiver_fn, assets_extra, as_text, checkpoint_path
         )
 
-    def _dataset(self, input_fn: Callable, mode: str) -> tf.data.Dataset:
-        return datasets.call_input_fn(input_fn, mode, self.params, self._config)
+    def _prepared(self, input_fn: Callable, mode: str, checkpoint: str | None, hooks: HookList) -> tuple[Any, RunContext]:
+        """(dataset to iterate under eval_distribute, context); the model and hooks prepared."""
+        dataset, distributed = datasets.distributed_datasets(
+            input_fn, mode, self._model.eval_strategy, self.params, self._config)
+        self._model.prepare_dataset(mode, dataset, checkpoint)
+        hooks.add(self._model.spec_hooks.get(mode, ()))
+        return distributed, RunContext(self, mode, int(self._model.global_step.numpy()))
 
 
 # tf.estimator's deprecated name for it (tf.compat.v1 programs call it).
@@ -327,11 +327,6 @@ def _checked_config(config: RunConfig | None, model_dir: str | os.PathLike | Non
     config = config if config is not None else RunConfig()
     if not isinstance(config, RunConfig):
         raise ValueError(f"config must be a keras_estimator.RunConfig, got {type(config).__name__}.")
-    if config.eval_distribute is not None and config.eval_distribute.num_replicas_in_sync > 1:
-        raise NotImplementedError(
-            "RunConfig eval_distribute with several replicas is not supported yet: evaluation and "
-            "prediction run on one device (leave eval_distribute=None)."
-        )
     if model_dir is not None:
         model_dir = os.fspath(model_dir)
         if config.model_dir is not None and os.path.abspath(config.model_dir) != os.path.abspath(model_dir):

@@ -19,7 +19,7 @@ import tensorflow as tf
 
 from keras_estimator import checkpoints as ckpt_lib
 from keras_estimator import context as context_lib
-from keras_estimator import datasets, fn_args, graph_collections
+from keras_estimator import datasets, fn_args, graph_collections, strategies
 from keras_estimator.errors import EstimatorSpecError, InputError
 from keras_estimator.mode_keys import ModeKeys
 from keras_estimator.pruned_steps import metric_values_fn, pruned_step
@@ -64,9 +64,10 @@ class Model:
         self.warm_start = warm_start
         # model_to_estimator: with no checkpoint, the export serves the Keras model's weights.
         self.exports_initial_weights = bool(getattr(model_fn, "exports_initial_weights", False))
-        # Training runs under train_distribute (variables are created in its scope, steps
-        # through its run/reduce); evaluation and prediction on one device, reading them.
-        self.strategy = _strategy_to_run(config.train_distribute)
+        # Variables are created in train_distribute's scope and training steps run through its
+        # run/reduce; evaluation and prediction run through eval_distribute's (or one device).
+        self.strategy = strategies.to_run(config.train_distribute)
+        self.eval_strategy = strategies.eval_to_run(self.strategy, config.eval_distribute)
         with self.strategy.scope():
             self.global_step = tf.Variable(
                 0, dtype=tf.int64, trainable=False, name="global_step",
@@ -335,16 +336,3 @@ def trace_errors(mode: str, features_spec: Any, labels_spec: Any) -> Iterator[No
                 f"{datasets.describe(features_spec)} and labels {labels}.",
             )
         raise
-
-
-_MIRRORED = (tf.distribute.MirroredStrategy, tf.compat.v1.distribute.MirroredStrategy)
-
-
-def _strategy_to_run(strategy: Any) -> Any:
-    """`train_distribute`, or the default strategy for None. A MirroredStrategy over one device
-    (what `MirroredStrategy()` finds on a machine with one CPU and no GPU, where TensorFlow's
-    guides run it) computes what that device computes, and its mirrored variables could not be
-    created by a traced step: it runs as that device."""
-    if strategy is None or (isinstance(strategy, _MIRRORED) and strategy.num_replicas_in_sync == 1):
-        return tf.distribute.get_strategy()
-    return strategy

@@ -61,7 +61,9 @@ class RunConfig:
             ops) and compiles once per distinct input shape, so feed fixed or bucketed shapes
             (measured in bench/RESULTS.md).
         train_distribute: A `tf.distribute.Strategy` to train under (None: one device).
-        eval_distribute: A `tf.distribute.Strategy` to evaluate under (None: one device).
+        eval_distribute: A `tf.distribute.MirroredStrategy` to evaluate and predict under
+            (None: one device); with a multi-replica train_distribute, the same object
+            (checked when an Estimator is made, raising `ValueError`).
         session_config, device_fn, protocol, experimental_max_worker_delay_secs,
             session_creation_timeout_secs, checkpoint_save_graph_def: tf.estimator's TF1-only
             arguments, with its defaults: accepted and stored (`config.session_config` reads

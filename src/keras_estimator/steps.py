@@ -26,11 +26,12 @@ def split(element: Any) -> tuple[Any, Any]:
 def make_loop(strategy: Any, step_fn: Callable, initial: Callable[[], Any],
               fold: Callable[[Any, tf.Tensor], tuple[Any, tf.Tensor]],
               after_step: Callable[[], Any] | None = None,
-              finish: Callable[[], Any] | None = None) -> Callable:
+              finish: Callable[[], Any] | None = None, reduction: str = "MEAN") -> Callable:
     """A `tf.function(iterator, num_steps) -> (ran, state, stopped, finished)`.
 
     Args:
-        strategy: Runs `step_fn(features, labels)` per replica and reduces its loss (MEAN).
+        strategy: Runs `step_fn(features, labels)` per replica and reduces its result
+            (`reduction` over replicas) for `fold`.
         initial: The loop state before the first step.
         fold: `(state, loss) -> (state, stop)`; a true `stop` ends the loop before the step
             counts (`after_step` does not run).
@@ -41,11 +42,12 @@ def make_loop(strategy: Any, step_fn: Callable, initial: Callable[[], Any],
     # Estimator's loops share this code, so a process making many Estimators (a sweep) would
     # be warned of "excessive retracing" that is one trace per loop.
     return tf.function(functools.partial(_loop, strategy=strategy, step_fn=step_fn, initial=initial,
-                                         fold=fold, after_step=after_step, finish=finish),
+                                         fold=fold, after_step=after_step, finish=finish,
+                                         reduction=reduction),
                        reduce_retracing=True)
 
 
-def _loop(iterator, num_steps, *, strategy, step_fn, initial, fold, after_step, finish):
+def _loop(iterator, num_steps, *, strategy, step_fn, initial, fold, after_step, finish, reduction):
     ran = tf.constant(0, tf.int64)
     state = initial()
     stopped = tf.constant(False)
@@ -55,7 +57,7 @@ def _loop(iterator, num_steps, *, strategy, step_fn, initial, fold, after_step, 
             break
         features, labels = split(element.get_value())
         per_replica = strategy.run(step_fn, args=(features, labels))
-        state, stopped = fold(state, strategy.reduce("MEAN", per_replica, axis=None))
+        state, stopped = fold(state, strategy.reduce(reduction, per_replica, axis=None))
         if stopped:
             break
         if after_step is not None:
@@ -80,14 +82,47 @@ def make_train_loop(model: Model, jit_compile: bool = False) -> Callable:
 
 
 def make_eval_loop(model: Model) -> Callable:
-    """Evaluation on one device: the state is the sum of batch losses (float64); the metrics'
-    results are read after the loop (they were created while tracing its body)."""
-    def fold(total, loss):
-        return total + tf.cast(loss, tf.float64), tf.constant(False)
+    """Evaluation under eval_distribute (or on one device): the state is the sum of batch
+    losses (float64). Under several replicas a step's loss is the replicas' losses weighted by
+    their examples, so it is the loss of the global batch (also at the uneven end, where a
+    replica may get a smaller or an empty batch). The metrics' results are read after the
+    loop (they were created while tracing its body)."""
+    strategy = model.eval_strategy
+    if strategy.num_replicas_in_sync == 1:
+        def fold(total, loss):
+            return total + tf.cast(loss, tf.float64), tf.constant(False)
 
-    return make_loop(tf.distribute.get_strategy(), model.eval_step,
-                     lambda: tf.constant(0.0, tf.float64), fold,
-                     finish=lambda: {k: m.result() for k, m in model.eval_metrics.items()})
+        return make_loop(strategy, model.eval_step, lambda: tf.constant(0.0, tf.float64), fold,
+                         finish=lambda: _metric_results(model))
+
+    def step(features, labels):
+        loss = tf.cast(model.eval_step(features, labels), tf.float64)
+        examples = tf.cast(tf.shape(tf.nest.flatten(features)[0])[0], tf.float64)
+        return tf.stack([tf.where(examples > 0, loss * examples, 0.0), examples])  # No NaN of empty.
+
+    def fold_replicas(total, sums):  # sums: (sum of losses times examples, examples)
+        return total + sums[0] / sums[1], tf.constant(False)
+
+    return make_loop(strategy, step, lambda: tf.constant(0.0, tf.float64), fold_replicas,
+                     finish=lambda: _metric_results(model), reduction="SUM")
+
+
+def _metric_results(model: Model) -> dict[str, Any]:
+    return {k: m.result() for k, m in model.eval_metrics.items()}
+
+
+def make_predict(model: Model) -> Callable:
+    """A `tf.function(features) -> predictions` under eval_distribute: each replica predicts
+    its batch, and the batches are concatenated in replica order (the input's order)."""
+    strategy = model.eval_strategy
+    if strategy.num_replicas_in_sync == 1:
+        return tf.function(model.predict_step, reduce_retracing=True)
+
+    def predict(features):
+        per_replica = strategy.experimental_local_results(strategy.run(model.predict_step, args=(features,)))
+        return tf.nest.map_structure(lambda *parts: tf.concat(parts, 0), *per_replica)
+
+    return tf.function(predict, reduce_retracing=True)
 
 
 def make_stop_agreement(strategy: Any) -> Callable[[tf.Tensor], tf.Tensor]:
@@ -130,10 +165,14 @@ class CompiledSteps:
     def __init__(self, model: Model, jit_compile: bool = False, agree_on_stop: bool = False):
         self.train = make_train_loop(model, jit_compile)
         self.eval = make_eval_loop(model)
-        self.predict = tf.function(model.predict_step, reduce_retracing=True)
+        self.predict = make_predict(model)
         self.agree_on_stop = make_stop_agreement(model.strategy) if agree_on_stop else None
         self._model = model
         self._fetching: dict[tuple[str, ...], Callable] = {}
+
+    def predict_fn(self, element_spec: Any) -> Any:
+        """The concrete predict function for a dataset's (or distributed dataset's) elements."""
+        return self.predict.get_concrete_function(split(element_spec)[0])
 
     def fetching(self, fetch: tuple[str, ...]) -> Callable:
         """The one-step function fetching these tensor names (compiled once per set)."""
