@@ -151,6 +151,40 @@ def unsafe_deserialization() -> Iterator[None]:
         yield
 
 
+# -- AutoGraph ---------------------------------------------------------------------------------
+def autograph_skips_package(package: str) -> None:
+    """AutoGraph calls the functions of `package` (and its modules) unconverted, as it calls
+    TensorFlow's own, unless a `tf.function` or `tf.autograph.to_graph` asks for one directly.
+
+    Seen in TensorFlow 2.21.0: the rules live in the tuple
+    `tensorflow.python.autograph.core.config.CONVERSION_RULES`, read at every call; there is no
+    public way to add one (`do_not_convert` marks single functions, and is bypassed for a
+    function passed by keyword to a `functools.partial` that `tf.function` traces). Needed
+    because converting the runtime's own step functions cost over a second per process, for
+    no tensor-dependent control flow in them.
+    """
+    from tensorflow.python.autograph.core import config
+
+    if not any(isinstance(r, config.DoNotConvert) and r.matches(package) for r in config.CONVERSION_RULES):
+        config.CONVERSION_RULES = (config.DoNotConvert(package),) + tuple(config.CONVERSION_RULES)
+
+
+@contextlib.contextmanager
+def autograph_enabled() -> Iterator[None]:
+    """AutoGraph converts the functions that converted code calls inside the block, also where
+    an enclosing `tf.autograph.experimental.do_not_convert` turned it off.
+
+    Seen in TensorFlow 2.21.0: `tensorflow.python.autograph.core.ag_ctx.ControlStatusCtx`;
+    `converted_call` runs callees unconverted while the innermost status is DISABLED, and
+    TensorFlow has no public way to turn it back on. Needed because model_fn, and what it
+    calls, is converted in every trace, also those a `tf.function(autograph=False)` makes.
+    """
+    from tensorflow.python.autograph.core import ag_ctx
+
+    with ag_ctx.ControlStatusCtx(status=ag_ctx.Status.ENABLED):
+        yield
+
+
 # -- TensorFlow checkpoints -----------------------------------------------------------------
 def write_checkpoint_state(save_dir: str, model_checkpoint_path: str,
                            all_model_checkpoint_paths: Sequence[str],

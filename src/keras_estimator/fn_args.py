@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import functools
 import inspect
+import logging
 from typing import Any, Callable, Iterable
+
+logger = logging.getLogger("keras_estimator")
 
 MODEL_FN_ARGS = ("features", "labels", "mode", "params", "config")
 INPUT_FN_ARGS = ("params", "mode", "config", "input_context")
@@ -55,6 +58,24 @@ def call(fn: Callable, available: dict[str, Any]) -> Any:
     names, has_kwargs = fn_args(fn)
     kwargs = dict(available) if has_kwargs else {n: available[n] for n in names if n in available}
     return fn(**kwargs)
+
+
+def autograph_converted(fn: Callable) -> Callable:
+    """`fn` converted by AutoGraph (tensor-dependent `if`/`for`/`while` become graph control
+    flow, as inside `tf.function`), for a function, method or partial of one; other callables
+    (objects with `__call__`) as they are. A function AutoGraph cannot convert (no source) runs
+    unconverted, with a warning, as `tf.function` runs it."""
+    import tensorflow as tf
+
+    if isinstance(fn, functools.partial):
+        return functools.partial(autograph_converted(fn.func), *fn.args, **fn.keywords)
+    if not (inspect.isfunction(fn) or inspect.ismethod(fn)):
+        return fn
+    try:
+        return tf.autograph.to_graph(fn)
+    except Exception as e:  # AutoGraph raises many kinds; tf.function also falls back.
+        logger.warning("AutoGraph could not convert %s, it runs unconverted: %s", _describe(fn), e)
+        return fn
 
 
 def _defaulted(fn: Callable) -> set[str]:

@@ -10,16 +10,17 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
-import re
 from typing import Any, Callable, Iterator
 
 import keras
 import tensorflow as tf
 
+from keras_estimator import _compat
 from keras_estimator import checkpoints as ckpt_lib
 from keras_estimator import context as context_lib
 from keras_estimator import datasets, fn_args, graph_collections, strategies
+from keras_estimator import warm_start as warm_start_lib
+from keras_estimator.warm_start import WarmStartSettings
 from keras_estimator.errors import EstimatorSpecError, InputError
 from keras_estimator.mode_keys import ModeKeys
 from keras_estimator.pruned_steps import metric_values_fn, pruned_step
@@ -29,21 +30,6 @@ from keras_estimator.spec import EstimatorSpec, is_metric_tuple
 from keras_estimator.variable_store import VariableStore
 
 logger = logging.getLogger("keras_estimator")
-
-
-class WarmStartSettings:
-    """Where `train` takes initial weights from when model_dir has no checkpoint yet.
-
-    Args:
-        ckpt_to_initialize_from: A checkpoint prefix, or a directory whose latest checkpoint is
-            used.
-        vars_to_warm_start: A regular expression; trainable variables whose names match it and
-            that the checkpoint holds with the same shape are loaded.
-    """
-
-    def __init__(self, ckpt_to_initialize_from: str | os.PathLike, vars_to_warm_start: str = ".*"):
-        self.ckpt_to_initialize_from = os.fspath(ckpt_to_initialize_from)
-        self.vars_to_warm_start = vars_to_warm_start
 
 
 class Model:
@@ -59,6 +45,9 @@ class Model:
     def __init__(self, model_fn: Callable[..., EstimatorSpec], config: RunConfig, params: dict,
                  warm_start: WarmStartSettings | None = None):
         self.model_fn = model_fn
+        # AutoGraph converts model_fn (and what it calls), not the runtime's own steps.
+        _compat.autograph_skips_package(__name__.partition(".")[0])
+        self._model_fn_converted = fn_args.autograph_converted(model_fn)
         self.config = config
         self.params = params
         self.warm_start = warm_start
@@ -82,6 +71,7 @@ class Model:
         self._trains_in: set[str] = set()  # EVAL/PREDICT whose model_fn builds a train_op too.
         # Their steps, pruned to what the mode fetches, and the input specs they were pruned for.
         self._pruned: dict[str, tuple[Callable, Any]] = {}
+        self._traced: dict[str, tuple[Callable, Any]] = {}  # EVAL's and PREDICT's steps as built.
         self._pruning = False
         self._eval_specs: tuple = (None, None)  # Features and labels of the eval input.
         self._metric_values: Any = None  # Reads tf.estimator metrics' values (see metric_values).
@@ -99,8 +89,9 @@ class Model:
             ctx = context_lib.ModelFnContext(
                 mode, self.global_step, self.store, keys, tape, self.strategy, self._building
             )
-            with context_lib.enter(ctx), graph_collections.global_step_of_graph(self.global_step), watch:
-                spec = fn_args.call(self.model_fn, {
+            with context_lib.enter(ctx), graph_collections.global_step_of_graph(self.global_step), watch, \
+                    _compat.autograph_enabled():
+                spec = fn_args.call(self._model_fn_converted, {
                     "features": datasets.wrap(features), "labels": datasets.wrap(labels, datasets.LabelDict),
                     "mode": mode, "params": self.params, "config": self.config,
                 })
@@ -138,8 +129,9 @@ class Model:
 
     def eval_step(self, features: Any, labels: Any) -> tf.Tensor:
         """One evaluation batch: the loss; eval_metric_ops are updated and kept in `eval_metrics`."""
-        if ModeKeys.EVAL in self._pruned:
-            return self._pruned[ModeKeys.EVAL][0](features, labels)
+        built = self._built_step(ModeKeys.EVAL)
+        if built is not None:
+            return built(features, labels)
         spec = self.call(features, labels, ModeKeys.EVAL)
         self._note_metrics(spec)
         updates = [m[1] for m in spec.eval_metric_ops.values() if is_metric_tuple(m)]
@@ -175,9 +167,17 @@ class Model:
 
     def predict_step(self, features: Any) -> Any:
         """One prediction batch: model_fn's predictions."""
-        if ModeKeys.PREDICT in self._pruned:
-            return self._pruned[ModeKeys.PREDICT][0](features, None)
+        built = self._built_step(ModeKeys.PREDICT)
+        if built is not None:
+            return built(features, None)
         return self.call(features, None, ModeKeys.PREDICT).predictions
+
+    def _built_step(self, mode: str) -> Callable | None:
+        """EVAL's or PREDICT's step as built or pruned: the loops call it, not model_fn again."""
+        if mode in self._pruned:
+            return self._pruned[mode][0]
+        several = self.eval_strategy.num_replicas_in_sync > 1
+        return self._traced[mode][0] if mode in self._traced and not several else None
 
     # -- building and restoring ---------------------------------------------------------------
     def prepare(self, mode: str, features_spec: Any, labels_spec: Any, checkpoint: str | None,
@@ -219,6 +219,8 @@ class Model:
 
     def _build(self, mode: str, features_spec: Any, labels_spec: Any) -> None:
         if mode in self._built_modes:
+            if self._traced.get(mode, (None, None))[1] not in (None, (features_spec, labels_spec)):
+                del self._traced[mode]  # Built for other input shapes: the loops trace model_fn.
             if mode in self._pruned and self._pruned[mode][1] != (features_spec, labels_spec):
                 self._prune(mode, features_spec, labels_spec)  # An export's receiver, then a dataset.
             return
@@ -231,9 +233,14 @@ class Model:
                 self._build_eagerly(step, features_spec, labels_spec)
             else:  # Tracing (not running) the step creates the variables, outside any loop.
                 strategy = self.strategy
-                tf.function(lambda f, l: strategy.run(step, args=(f, l))).get_concrete_function(
-                    features_spec, labels_spec
-                )
+                # Features alone when there are no labels: a concrete function takes no None.
+                inputs = (features_spec,) if labels_spec is None or mode == ModeKeys.PREDICT else (
+                    features_spec, labels_spec)
+                traced = tf.function(lambda f, *l: strategy.run(step, args=(f, *(l or [None]))), autograph=False)
+                concrete = traced.get_concrete_function(*inputs)
+                if mode != ModeKeys.TRAIN:  # Its trace after creating the variables: reusable.
+                    self._traced[mode] = (lambda f, l: concrete(f) if l is None else concrete(f, l),
+                                          (features_spec, labels_spec))
         if mode in self._trains_in:  # Traced again, pruned to what the mode fetches.
             self._prune(mode, features_spec, labels_spec)
         self.store.snapshot_initial()
@@ -269,31 +276,11 @@ class Model:
         self.store.reset_to_initial()
         self.global_step.assign(0)
         if mode == ModeKeys.TRAIN and self.warm_start is not None:
-            self._apply_warm_start()
+            warm_start_lib.apply(self.warm_start, self.store.checkpointed())
         elif mode != ModeKeys.TRAIN:
             logger.warning(
                 "Could not find trained model in model_dir: %s, running initialization to %s.",
                 self.config.model_dir, "evaluate" if mode == ModeKeys.EVAL else "predict",
-            )
-
-    def _apply_warm_start(self) -> None:
-        settings = self.warm_start
-        path = ckpt_lib.resolve(None, settings.ckpt_to_initialize_from)
-        names = ckpt_lib.variable_names(path)
-        pattern = re.compile(settings.vars_to_warm_start)
-        loaded = []
-        for key, variable in self.store.checkpointed().items():
-            if variable.trainable and pattern.match(key) and key in names:
-                value = tf.train.load_variable(path, names[key])
-                if tuple(value.shape) == tuple(variable.shape):
-                    variable.assign(value)
-                    loaded.append(key)
-        if loaded:
-            logger.info("Warm-started %d variable(s) from %s: %s", len(loaded), path, loaded)
-        else:
-            logger.warning(
-                "Warm start from %s loaded no variable: none of its names and shapes match the "
-                "trainable variables model_fn built that match %r.", path, settings.vars_to_warm_start,
             )
 
 

@@ -47,6 +47,32 @@ def _is_local(kwargs: dict) -> bool:
     return tf.compat.v1.GraphKeys.LOCAL_VARIABLES in (kwargs.get("collections") or ())
 
 
+_outside = threading.local()  # True while _create makes a variable outside the trace.
+
+
+def _create(next_creator, kwargs: dict) -> tf.Variable:
+    """A new variable; a Keras one (a callable initial value and TensorFlow 2 arguments) made
+    outside the function being traced, unless a tf.distribute strategy's creator must make it:
+    a `tf.function` that creates a variable is traced twice, so model_fn's build trace would
+    run twice. So are TF1 local variables (`tf.compat.v1.metrics`' totals); other TF1
+    variables (`tf.compat.v1.get_variable`, optimizer slots) are made in the trace, which their
+    initializers' seeds and their slots' names come from. Creators stay active in `init_scope`:
+    the store's passes the request on, tf.function's does not record a variable made without
+    lifting."""
+    v1_only = {k: kwargs[k] for k in ("collections", "use_resource", "expected_shape") if k in kwargs}
+    outside = callable(kwargs.get("initial_value")) and (not v1_only or _is_local(kwargs))
+    if not (outside and tf.inside_function() and not tf.distribute.has_strategy()):
+        return next_creator(**kwargs)
+    kwargs = {k: v for k, v in kwargs.items() if k not in v1_only}
+    kwargs["experimental_enable_variable_lifting"] = False
+    _outside.active = True
+    try:
+        with tf.init_scope():
+            return tf.compat.v1.Variable(**kwargs, **v1_only) if v1_only else tf.Variable(**kwargs)
+    finally:
+        _outside.active = False
+
+
 class VariableStore:
     """Name -> variable map filled by the variables `model_fn` creates."""
 
@@ -76,6 +102,8 @@ class VariableStore:
             self._local.call_keys = None
 
     def _creator(self, next_creator, **kwargs):
+        if getattr(_outside, "active", False):
+            return next_creator(**kwargs)
         path = _compat.keras_name_scope_path()
         name = (kwargs.get("name") or "Variable").split(":")[0]
         base = f"{path}/{name}" if path else name
@@ -98,7 +126,7 @@ class VariableStore:
             return existing
         # Under a strategy, each replica asks; the strategy's own creator hands every replica
         # the one mirrored variable, so whichever replica stores it stores the same object.
-        variable = next_creator(**kwargs)
+        variable = _create(next_creator, kwargs)
         with self._lock:
             self._variables.setdefault(key, variable)
         if _is_local(kwargs):
