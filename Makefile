@@ -34,8 +34,17 @@ test-faults: $(STAMP)
 	FAULTS=full TF_CPP_MIN_LOG_LEVEL=2 $(PY) -m pytest tests/faults $(PYTEST_ARGS)
 
 # Benchmarks measure speed (never timed tests): one table, written to bench/RESULTS.md.
-bench: $(STAMP)
+# bench/first_call.py compares with tf.estimator 2.15 itself, from its own virtualenv.
+TF215 := .venv-tf215
+TF215_STAMP := $(TF215)/.installed
+
+$(TF215_STAMP):
+	test -x $(TF215)/bin/python || $(PYTHON) -m venv $(TF215)
+	$(TF215)/bin/python -m pip install --quiet "tensorflow-cpu==2.15.1" "tensorflow-estimator==2.15.0"
+	touch $(TF215_STAMP)
+
+bench: $(STAMP) $(TF215_STAMP)
 	TF_CPP_MIN_LOG_LEVEL=3 $(PY) bench/run.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info src/*.egg-info .pytest_cache
+	rm -rf $(VENV) $(TF215) build *.egg-info src/*.egg-info .pytest_cache

@@ -16,6 +16,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import baseline  # noqa: E402
 import common  # noqa: E402
 import compat_v1  # noqa: E402
+import first_call  # noqa: E402
 import multiworker  # noqa: E402
 import pipeline  # noqa: E402
 import scaling  # noqa: E402
@@ -109,6 +110,25 @@ def compat_v1_lines(v1: dict) -> list[str]:
     ]
 
 
+def first_call_lines(first: dict) -> list[str]:
+    """The section comparing a fresh Estimator's first evaluate and predict with tf.estimator 2.15."""
+    if "skipped" in first:
+        return ["## First evaluate and predict against tf.estimator 2.15", "", f"Skipped: {first['skipped']}.", ""]
+    return [
+        "## First evaluate and predict against tf.estimator 2.15",
+        "",
+        f"One model_fn (the numbers GRU-64 in tf.keras layers, tf.compat.v1 metrics and optimizer) on "
+        f"{first['examples']} examples ({first['batches']} batches of 64), a fresh process per side per round, "
+        f"{first['rounds']} alternating rounds, best round each (bench/first_call.py). Seconds unless named "
+        "ms; lower is better. per batch, the fixed cost of a repeated call and the first call's extra "
+        "(build, trace, graph optimization) are derived from the evaluate figures the same way for both.",
+        "",
+        *markdown_table(["measure", "tf.estimator 2.15", "this tree", "this tree / tf.estimator"],
+                        [(k, f"{o:.3f}", f"{n:.3f}", f"{r:.2f}x") for k, o, n, r in first["rows"]]),
+        "",
+    ]
+
+
 def markdown_table(header: list[str], rows: list[tuple]) -> list[str]:
     return ["| " + " | ".join(header) + " |", "|" + "---|" * len(header),
             *("| " + " | ".join(str(c) for c in row) + " |" for row in rows)]
@@ -128,6 +148,7 @@ def main() -> None:
     multi = multiworker.run()
     base = baseline.run()
     v1 = compat_v1.run()
+    first = first_call.run()
     rows = rows_of(train, pipe, serve, multi)
 
     width = [max(len(r[i]) for r in rows) for i in range(4)]
@@ -169,6 +190,7 @@ def main() -> None:
         "",
         *baseline_lines(base),
         *compat_v1_lines(v1),
+        *first_call_lines(first),
     ]
     out = os.environ.get("BENCH_OUT") or (None if common.QUICK else os.path.join(HERE, "RESULTS.md"))
     if out:
