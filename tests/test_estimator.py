@@ -331,3 +331,40 @@ def test_an_update_that_makes_a_weight_inf_is_never_checkpointed(tmp_path):
     assert info.value.step == 6 and info.value.variable == "dense/kernel" and info.value.loss is None
     assert est.latest_checkpoint().endswith("model.ckpt-4")
     assert not (tmp_path / "model.ckpt-6.index").exists()
+
+
+def _clipped_sum(values):
+    """A helper with a loop over a tensor: AutoGraph must convert it (and its caller)."""
+    total = tf.constant(0.0)
+    for i in tf.range(tf.shape(values)[0]):
+        total += tf.minimum(values[i], 1.0)
+    return total
+
+
+def test_model_fn_with_tensor_control_flow_is_converted_by_autograph(tmp_path):
+    """A tensor used as a Python bool, in model_fn and in a function it calls, works as inside
+    tf.function, in every mode (model_fn runs unconverted until a trace needs AutoGraph)."""
+    x = np.array([[0.5], [2.0], [-1.0], [3.0]], "float32")
+
+    def model_fn(features, labels, mode):
+        scale = keras.layers.Dense(1, kernel_initializer="ones", use_bias=False, name="scale")
+        y = scale(features["x"])[:, 0]
+        if tf.reduce_sum(y) > 0:  # A tensor condition: tf.cond after conversion.
+            y = y * 2.0
+        else:
+            y = -y
+        if mode == ke.ModeKeys.PREDICT:
+            return ke.EstimatorSpec(mode, predictions={"y": y, "clipped": _clipped_sum(y) + 0.0 * y})
+        loss = tf.reduce_mean(tf.square(y - labels))
+        train_op = ke.minimize(loss, keras.optimizers.SGD(0.0)) if mode == ke.ModeKeys.TRAIN else None
+        return ke.EstimatorSpec(mode, loss=loss, train_op=train_op)
+
+    def data():
+        return tf.data.Dataset.from_tensor_slices(({"x": x}, 2.0 * x[:, 0])).batch(4)
+
+    est = ke.Estimator(model_fn, str(tmp_path), ke.RunConfig(log_step_count_steps=None, save_summary_steps=None))
+    est.train(data, steps=1)
+    assert est.evaluate(data)["loss"] == pytest.approx(0.0)  # y = 2x: the tensor branch ran.
+    prediction = next(est.predict(data, yield_single_examples=False))
+    np.testing.assert_allclose(prediction["y"], 2.0 * x[:, 0])
+    np.testing.assert_allclose(prediction["clipped"], [1.0 + 1.0 - 2.0 + 1.0] * 4)  # min(y, 1) summed.

@@ -47,7 +47,7 @@ class Model:
         self.model_fn = model_fn
         # AutoGraph converts model_fn (and what it calls), not the runtime's own steps.
         _compat.autograph_skips_package(__name__.partition(".")[0])
-        self._model_fn_converted = fn_args.autograph_converted(model_fn)
+        self.model_fn_to_call = model_fn  # Converted by AutoGraph once a trace needs it.
         self.config = config
         self.params = params
         self.warm_start = warm_start
@@ -67,7 +67,7 @@ class Model:
         self.eval_metrics: dict[str, keras.metrics.Metric] = {}
         self.metric_tuples: list[str] = []  # Names of EVAL's tf.estimator (value, update_op) metrics.
         self.spec_hooks: dict[str, list] = {}  # Mode -> the hooks model_fn's spec named when built.
-        self._building = False  # True while a multi-replica build creates the variables.
+        self.building = False  # True while a multi-replica build creates the variables.
         self._trains_in: set[str] = set()  # EVAL/PREDICT whose model_fn builds a train_op too.
         # Their steps, pruned to what the mode fetches, and the input specs they were pruned for.
         self._pruned: dict[str, tuple[Callable, Any]] = {}
@@ -87,11 +87,11 @@ class Model:
         watch = graph_collections.AssignmentWatch(self.global_step if mode != ModeKeys.TRAIN else None)
         with self.store.scope() as keys:
             ctx = context_lib.ModelFnContext(
-                mode, self.global_step, self.store, keys, tape, self.strategy, self._building
+                mode, self.global_step, self.store, keys, tape, self.strategy, self.building
             )
             with context_lib.enter(ctx), graph_collections.global_step_of_graph(self.global_step), watch, \
                     _compat.autograph_enabled():
-                spec = fn_args.call(self._model_fn_converted, {
+                spec = fn_args.call(self.model_fn_to_call, {
                     "features": datasets.wrap(features), "labels": datasets.wrap(labels, datasets.LabelDict),
                     "mode": mode, "params": self.params, "config": self.config,
                 })
@@ -230,14 +230,9 @@ class Model:
             mode, lambda f, l: self.predict_step(f))
         with trace_errors(mode, features_spec, labels_spec):
             if self.strategy.num_replicas_in_sync > 1:
-                self._build_eagerly(step, features_spec, labels_spec)
+                _build_eagerly(self, step, features_spec, labels_spec)
             else:  # Tracing (not running) the step creates the variables, outside any loop.
-                strategy = self.strategy
-                # Features alone when there are no labels: a concrete function takes no None.
-                inputs = (features_spec,) if labels_spec is None or mode == ModeKeys.PREDICT else (
-                    features_spec, labels_spec)
-                traced = tf.function(lambda f, *l: strategy.run(step, args=(f, *(l or [None]))), autograph=False)
-                concrete = traced.get_concrete_function(*inputs)
+                concrete = self._trace_step(mode, step, features_spec, labels_spec)
                 if mode != ModeKeys.TRAIN:  # Its trace after creating the variables: reusable.
                     self._traced[mode] = (lambda f, l: concrete(f) if l is None else concrete(f, l),
                                           (features_spec, labels_spec))
@@ -257,16 +252,19 @@ class Model:
             self._note_metrics(spec)
         self._pruned[mode] = (step, (features_spec, labels_spec))
 
-    def _build_eagerly(self, step: Callable, features_spec: Any, labels_spec: Any) -> None:
-        """Variables created once, in the strategy's cross-replica context (mirrored), eagerly
-        on zeros shaped like one example: a mirrored variable created inside a tf.function
-        trace cannot lift its initializer out of the graph. The replicas' steps then find them
-        in the store."""
-        self._building = True
+    def _trace_step(self, mode: str, step: Callable, features_spec: Any, labels_spec: Any) -> Any:
+        """The step's concrete function. model_fn runs as written (as tf.estimator ran it) until
+        a trace fails for want of AutoGraph (a tensor used as a Python bool, iterated over),
+        then converted by AutoGraph from then on; converting costs a tenth of a second."""
+        # Features alone when there are no labels: a concrete function takes no None.
+        inputs = (features_spec,) if labels_spec is None or mode == ModeKeys.PREDICT else (features_spec, labels_spec)
         try:
-            step(_zeros_like_spec(features_spec), _zeros_like_spec(labels_spec))
-        finally:
-            self._building = False
+            return _concrete_step(self.strategy, step, inputs)
+        except tf.errors.OperatorNotAllowedInGraphError:
+            if self.model_fn_to_call is not self.model_fn:
+                raise
+            self.model_fn_to_call = fn_args.autograph_converted(self.model_fn)
+            return _concrete_step(self.strategy, step, inputs)
 
     def _restore(self, mode: str, path: str | None) -> None:
         if path is not None:
@@ -288,6 +286,24 @@ def _hooks_of(spec: EstimatorSpec, mode: str, chief: bool) -> list:
     if mode == ModeKeys.TRAIN:
         return list(spec.training_hooks) + (list(spec.training_chief_hooks) if chief else [])
     return list(spec.evaluation_hooks if mode == ModeKeys.EVAL else spec.prediction_hooks)
+
+
+def _concrete_step(strategy: Any, step: Callable, inputs: tuple) -> Any:
+    return tf.function(lambda f, *l: strategy.run(step, args=(f, *(l or [None]))),
+                       autograph=False).get_concrete_function(*inputs)
+
+
+def _build_eagerly(model: Model, step: Callable, features_spec: Any, labels_spec: Any) -> None:
+    """Variables created once, in the strategy's cross-replica context (mirrored), eagerly on
+    zeros shaped like one example: a mirrored variable created inside a tf.function trace
+    cannot lift its initializer out of the graph. The replicas' steps then find them in the
+    store, in traces of an AutoGraph-converted model_fn (it ran eagerly here)."""
+    model.model_fn_to_call = fn_args.autograph_converted(model.model_fn)
+    model.building = True
+    try:
+        step(_zeros_like_spec(features_spec), _zeros_like_spec(labels_spec))
+    finally:
+        model.building = False
 
 
 def _zeros_like_spec(spec: Any) -> Any:
