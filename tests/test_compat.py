@@ -11,7 +11,6 @@ import textwrap
 
 import keras
 import numpy as np
-import pytest
 import tensorflow as tf
 
 from keras_estimator import _compat
@@ -153,11 +152,3 @@ def test_clone_lambda_keeps_the_function_output_shape_mask_and_arguments():
     assert (clone.name, clone.dtype, clone.arguments) == ("sum2", "float64", {"k": 2.0})
     assert clone.compute_output_shape((None, 3)) == (None, 1)
     np.testing.assert_allclose(clone(np.ones((2, 3))), [[6.0], [6.0]])
-
-
-def test_unsafe_deserialization_allows_lambdas_in_the_block_only():
-    config = keras.layers.Lambda(lambda x: x + 1).get_config()  # The function as bytecode.
-    with _compat.unsafe_deserialization():
-        assert keras.layers.Lambda.from_config(dict(config))(np.ones(1)) == 2.0
-    with pytest.raises(ValueError, match="safe_mode"):
-        keras.layers.Lambda.from_config(dict(config))

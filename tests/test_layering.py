@@ -89,7 +89,7 @@ LAYERS = {
     1: ["spec", "export", "export.export_output", "export.serving_input", "context", "variable_store",
         "checkpoints", "datasets", "signature", "model", "optimization", "graph_collections", "hook_list", "pruned_steps",
         "inputs", "inputs.numpy_io", "inputs.pandas_io", "parsing_utils", "vocab_info", "keras_inputs", "keras_rebuild",
-        "strategies", "warm_start",
+        "strategies", "warm_start", "feature_columns",
         # tf.compat.v1.layers for model_fn (keras_estimator.tensorflow answers it with these).
         "layers_v1", "layers_v1.base", "layers_v1.core", "layers_v1.convolutional", "layers_v1.pooling",
         "layers_v1.normalization"],

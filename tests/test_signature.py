@@ -55,17 +55,21 @@ def test_a_receiver_is_named_in_the_message(tmp_path):
         _trained(tmp_path).check_receiver({"x": FEATURES["x"]})
 
 
-def test_a_receiver_batches_unbatched_scalars_but_no_other_rank_change(tmp_path):
-    """A model trained on unbatched scalars serves a [batch] receiver (tf.estimator's guides do);
-    an input_fn may not, and a receiver may not change another rank."""
+def test_a_receiver_may_add_one_dimension_but_no_other_rank_change(tmp_path):
+    """A model trained on unbatched scalars serves a [batch] receiver (tf.estimator's guides do),
+    and one trained on [batch] serves a parsing receiver's [batch, 1]; an input_fn may not add
+    a dimension, and a receiver may not add two or drop one."""
     sig = InputSignature(str(tmp_path))
     sig.check_or_record(ModeKeys.TRAIN, {"input": tf.TensorSpec([], tf.float32)}, None)
     sig.write_pending()
     sig.check_receiver({"input": tf.TensorSpec([None], tf.float32)})
     with pytest.raises(InputError, match=r"features\['input'\] has rank 1 in mode 'infer'"):
         sig.check_or_record(ModeKeys.PREDICT, {"input": tf.TensorSpec([None], tf.float32)}, None)
-    with pytest.raises(InputError, match=r"serving_input_receiver_fn's features\['ids'\] has rank 2"):
-        _trained(tmp_path / "other").check_receiver(dict(FEATURES, ids=tf.TensorSpec([None, 1], tf.int64)))
+    _trained(tmp_path / "other").check_receiver(dict(FEATURES, ids=tf.TensorSpec([None, 1], tf.int64)))
+    with pytest.raises(InputError, match=r"serving_input_receiver_fn's features\['ids'\] has rank 3"):
+        _trained(tmp_path / "third").check_receiver(dict(FEATURES, ids=tf.TensorSpec([None, 1, 1], tf.int64)))
+    with pytest.raises(InputError, match=r"serving_input_receiver_fn's features\['ids'\] has rank 0"):
+        _trained(tmp_path / "fourth").check_receiver(dict(FEATURES, ids=tf.TensorSpec([], tf.int64)))
 
 
 @pytest.mark.parametrize("key, dtype", [("x", tf.float32), ("x", tf.float16), ("ids", tf.int32)])

@@ -119,13 +119,11 @@ def unscale_loss_for_distribution(loss: Any) -> Any:
 
 # -- Keras cloning ----------------------------------------------------------------------------
 def clone_lambda(layer: Any) -> Any:
-    """A new `keras.layers.Lambda` calling the same in-memory function (and output_shape and
-    mask) as `layer`, with its name, dtype and trainable flag.
+    """A new `keras.layers.Lambda` calling the same in-memory function, output_shape and mask.
 
-    Seen in Keras 3.15.1 on TensorFlow 2.21.0: Lambda keeps output_shape in the private
-    `_output_shape`. Its public round trip, get_config then from_config, serializes a Python
-    lambda as bytecode, which from_config refuses in safe mode and, allowed, rebuilds without
-    the globals of the module that defined it (`tf`, `keras.ops` are then undefined names).
+    Seen in Keras 3.15.1: Lambda keeps output_shape in the private `_output_shape`; its config
+    round trip refuses Python lambdas in safe mode and rebuilds them without their module's
+    globals (`tf`, `keras.ops` undefined) otherwise.
     """
     import keras
 
@@ -136,32 +134,13 @@ def clone_lambda(layer: Any) -> Any:
     )
 
 
-@contextlib.contextmanager
-def unsafe_deserialization() -> Iterator[None]:
-    """Keras deserializes Python lambdas inside the block (safe mode off), as before it after.
-
-    Seen in Keras 3.15.1 on TensorFlow 2.21.0: `keras.src.saving.serialization_lib.SafeModeScope`.
-    The public `keras.config.enable_unsafe_deserialization()` turns safe mode off for the rest
-    of the process. Needed to rebuild a model from a config made from the in-memory model a
-    moment before (not read from a file), where a wrapper layer holds a Lambda.
-    """
-    from keras.src.saving.serialization_lib import SafeModeScope
-
-    with SafeModeScope(False):
-        yield
-
-
 # -- AutoGraph ---------------------------------------------------------------------------------
 def autograph_skips_package(package: str) -> None:
-    """AutoGraph calls the functions of `package` (and its modules) unconverted, as it calls
-    TensorFlow's own, unless a `tf.function` or `tf.autograph.to_graph` asks for one directly.
+    """AutoGraph calls `package`'s functions unconverted, as it calls TensorFlow's own.
 
-    Seen in TensorFlow 2.21.0: the rules live in the tuple
-    `tensorflow.python.autograph.core.config.CONVERSION_RULES`, read at every call; there is no
-    public way to add one (`do_not_convert` marks single functions, and is bypassed for a
-    function passed by keyword to a `functools.partial` that `tf.function` traces). Needed
-    because converting the runtime's own step functions cost over a second per process, for
-    no tensor-dependent control flow in them.
+    Seen in TensorFlow 2.21.0: `tensorflow.python.autograph.core.config.CONVERSION_RULES`, read
+    at every call; no public way adds one (`do_not_convert` is bypassed for a partial's keyword
+    arguments). Needed because converting the runtime's steps cost over a second per process.
     """
     from tensorflow.python.autograph.core import config
 
@@ -171,18 +150,40 @@ def autograph_skips_package(package: str) -> None:
 
 @contextlib.contextmanager
 def autograph_enabled() -> Iterator[None]:
-    """AutoGraph converts the functions that converted code calls inside the block, also where
-    an enclosing `tf.autograph.experimental.do_not_convert` turned it off.
-
-    Seen in TensorFlow 2.21.0: `tensorflow.python.autograph.core.ag_ctx.ControlStatusCtx`;
-    `converted_call` runs callees unconverted while the innermost status is DISABLED, and
-    TensorFlow has no public way to turn it back on. Needed because model_fn, and what it
-    calls, is converted in every trace, also those a `tf.function(autograph=False)` makes.
-    """
+    """Converted code converts what it calls inside the block, also under `autograph=False`.
+    Seen in TensorFlow 2.21.0: `tensorflow.python.autograph.core.ag_ctx.ControlStatusCtx`; no
+    public way turns the status back on. Needed for a converted model_fn's callees."""
     from tensorflow.python.autograph.core import ag_ctx
 
     with ag_ctx.ControlStatusCtx(status=ag_ctx.Status.ENABLED):
         yield
+
+
+# -- Feature columns ---------------------------------------------------------------------------
+def feature_column_types() -> Any:
+    """`tf.__internal__.feature_column` (TensorFlow 2.21.0): the protocol tf.keras 2's
+    DenseFeatures applied columns with; `tf.feature_column` makes columns but cannot apply them."""
+    import tensorflow as tf
+
+    return tf.__internal__.feature_column
+
+
+@contextlib.contextmanager
+def resources_created(created: list) -> Iterator[None]:
+    """Appends to `created` every resource object (lookup table) made in the block.
+
+    Seen in TensorFlow 2.21.0: `tensorflow.python.trackable.resource.resource_tracker_scope`
+    (tf.keras 2's hook); no public API lists them. Needed to save the tables feature columns
+    make while model_fn is traced for an export ("untracked resource" otherwise).
+    """
+    from tensorflow.python.trackable import resource
+
+    tracker = resource.ResourceTracker()
+    try:
+        with resource.resource_tracker_scope(tracker):
+            yield
+    finally:
+        created.extend(tracker.resources)
 
 
 # -- TensorFlow checkpoints -----------------------------------------------------------------

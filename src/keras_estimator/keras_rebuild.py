@@ -14,6 +14,7 @@ from typing import Any, Iterator, Mapping
 import keras
 
 from keras_estimator import _compat
+from keras_estimator.feature_columns import DenseFeatures
 from keras_estimator.variable_store import fresh_keras_naming
 
 
@@ -31,9 +32,7 @@ def clone(model: keras.Model, custom_objects: Mapping[str, Any] | None = None) -
     """
     found = {type(layer).__name__: type(layer) for layer in _layers(model)}
     objects = {**found, **dict(custom_objects or {})}
-    # The configs cloned come from objects in this process a moment ago, not from a file.
-    with keras.saving.custom_object_scope(objects), _compat.unsafe_deserialization(), \
-            fresh_keras_naming():
+    with keras.saving.custom_object_scope(objects), fresh_keras_naming():
         return keras.models.clone_model(_uncompiled(model), clone_function=_clone_layer, recursive=True)
 
 
@@ -53,6 +52,9 @@ def _uncompiled(model: keras.Model) -> keras.Model:
 def _clone_layer(layer: keras.layers.Layer) -> keras.layers.Layer:
     if type(layer) is keras.layers.Lambda:
         return _compat.clone_lambda(layer)
+    if isinstance(layer, DenseFeatures):  # The columns themselves: a normalizer_fn may be a lambda.
+        return type(layer)(layer.feature_columns, trainable=layer.trainable, name=layer.name,
+                           dtype=layer.dtype_policy)
     return type(layer).from_config(layer.get_config())
 
 

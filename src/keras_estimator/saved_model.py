@@ -17,6 +17,7 @@ from typing import Any, Callable, Mapping
 
 import tensorflow as tf
 
+from keras_estimator import _compat
 from keras_estimator import checkpoints as ckpt_lib
 from keras_estimator.export.export_output import ExportOutput, PredictOutput
 from keras_estimator.export.serving_input import ServingInputReceiver
@@ -50,8 +51,9 @@ def export_saved_model(
     if checkpoint is None and not model.exports_initial_weights:
         raise ValueError(f"Couldn't find trained model at {model_dir}: train before exporting.")
     features_spec = _prepare(model, serving_input_receiver_fn, checkpoint)
-    signatures = _signatures(model, serving_input_receiver_fn, features_spec)
+    signatures, resources = _signatures(model, serving_input_receiver_fn, features_spec)
     module = _module_to_save(model, signatures, serving_input_receiver_fn)
+    module.resources = resources  # Tables model_fn made (feature columns' vocabularies).
     final = _publish(os.fspath(export_dir_base), module, signatures, as_text, assets_extra)
     logger.info("SavedModel written to %s from %s.", final, checkpoint)
     return final.encode()
@@ -71,9 +73,11 @@ def _prepare(model: Model, receiver_fn: Callable, checkpoint: str | None) -> Any
     return features_spec
 
 
-def _signatures(model: Model, receiver_fn: Callable, features_spec: Any) -> dict[str, Any]:
-    """The serving graph (receiver, then model_fn), pruned to one function per signature."""
+def _signatures(model: Model, receiver_fn: Callable, features_spec: Any) -> tuple[dict[str, Any], list]:
+    """The serving graph (receiver, then model_fn), pruned to one function per signature, and
+    the resources (lookup tables) made while tracing it."""
     traced: dict[str, Any] = {}
+    resources: list = []
 
     def serving_graph():
         receiver = _call_receiver(receiver_fn)
@@ -81,12 +85,12 @@ def _signatures(model: Model, receiver_fn: Callable, features_spec: Any) -> dict
         traced["inputs"] = receiver.receiver_tensors
         traced["outputs"] = signature_outputs(spec)
 
-    with trace_errors(ModeKeys.PREDICT, features_spec, None):
+    with trace_errors(ModeKeys.PREDICT, features_spec, None), _compat.resources_created(resources):
         graph = tf.compat.v1.wrap_function(serving_graph, signature=[])
     return {
         name: _named_signature(graph, traced["inputs"], outputs)
         for name, outputs in traced["outputs"].items()
-    }
+    }, resources
 
 
 def _module_to_save(model: Model, signatures: dict[str, Any], receiver_fn: Callable) -> tf.Module:

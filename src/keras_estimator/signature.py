@@ -129,9 +129,10 @@ def _compare(expected: dict, given: dict, what: str, mode: str, given_by: str = 
 
 
 def _compare_entry(e: dict, g: dict, label: str, in_mode: str, batched_scalar_ok: bool) -> None:
-    """One key's dtype and rank. `batched_scalar_ok`: a model trained on unbatched scalars
-    serves batches of them (the receiver TensorFlow's guides build from a scalar example, as
-    tf.estimator allowed)."""
+    """One key's dtype and rank. `batched_scalar_ok` (receivers): one more dimension than in
+    training is accepted, as tf.estimator accepted it: a model trained on unbatched scalars
+    serves batches of them (the receiver TensorFlow's guides build from a scalar example), and
+    a parsing receiver gives a numeric feature column `[batch, 1]` where input_fn gave `[batch]`."""
     if e.get("dtype") and g.get("dtype") and e["dtype"] != g["dtype"]:
         message = f"{label} has dtype {g['dtype']}{in_mode}, but the model was trained with {e['dtype']}"
         if _kind(e["dtype"]) != _kind(g["dtype"]) or _kind(e["dtype"]) is None:
@@ -139,8 +140,8 @@ def _compare_entry(e: dict, g: dict, label: str, in_mode: str, batched_scalar_ok
         # Another width of the same kind (float64 from pandas in training, float32 from Python
         # lists when predicting): tf.estimator rebuilt its graph per call and took it.
         logger.warning("%s: accepted, as tf.estimator did (model_fn gets %s).", message, g["dtype"])
-    batched_scalar = batched_scalar_ok and e.get("rank") == 0 and g.get("rank") == 1
-    if e.get("rank") is not None and g.get("rank") is not None and e["rank"] != g["rank"] and not batched_scalar:
+    one_more = batched_scalar_ok and e.get("rank") is not None and g.get("rank") == e["rank"] + 1
+    if e.get("rank") is not None and g.get("rank") is not None and e["rank"] != g["rank"] and not one_more:
         raise InputError(
             f"{label} has rank {g['rank']}{in_mode}, but the model was trained with rank {e['rank']}."
         )
