@@ -185,3 +185,14 @@ def test_disable_eager_execution_gets_a_clear_error():
     out = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=120).stdout
     assert "ERROR: keras_estimator needs TensorFlow 2 behaviour" in out
     assert "disable_eager_execution" in out
+
+
+def test_tf1_metric_values_are_those_after_the_last_batch_across_loops(tmp_path):
+    """tf.compat.v1.metrics values are read after the last batch's update, also when the
+    evaluation runs in several loops (steps_per_loop=1: one batch per loop)."""
+    estimator(tmp_path).train(input_fn, steps=5)
+    whole = estimator(tmp_path).evaluate(lambda: input_fn(False))
+    per_batch = estimator(tmp_path, steps_per_loop=1).evaluate(lambda: input_fn(False))
+    assert whole["label/mean"] == per_batch["label/mean"] == pytest.approx(Y.mean())
+    assert whole["accuracy"] == per_batch["accuracy"]
+    assert whole["loss"] == pytest.approx(per_batch["loss"])

@@ -23,7 +23,7 @@ from keras_estimator import warm_start as warm_start_lib
 from keras_estimator.warm_start import WarmStartSettings
 from keras_estimator.errors import EstimatorSpecError, InputError
 from keras_estimator.mode_keys import ModeKeys
-from keras_estimator.pruned_steps import metric_values_fn, pruned_step
+from keras_estimator.pruned_steps import kept_after_update, metric_values_fn, pruned_step
 from keras_estimator.run_config import RunConfig
 from keras_estimator.signature import InputSignature
 from keras_estimator.spec import EstimatorSpec, is_metric_tuple
@@ -73,8 +73,9 @@ class Model:
         self._pruned: dict[str, tuple[Callable, Any]] = {}
         self._traced: dict[str, tuple[Callable, Any]] = {}  # EVAL's and PREDICT's steps as built.
         self._pruning = False
-        self._eval_specs: tuple = (None, None)  # Features and labels of the eval input.
+        self._eval_specs: tuple = (None, None)  # Features and labels of the eval input (metric_values).
         self._metric_values: Any = None  # Reads tf.estimator metrics' values (see metric_values).
+        self._kept_values: dict[str, tf.Variable] = {}  # Their values after the last update.
         self._built_modes: set[str] = set()
 
     # -- one step of each mode (traced by the compiled loops) ---------------------------------
@@ -135,7 +136,8 @@ class Model:
         spec = self.call(features, labels, ModeKeys.EVAL)
         self._note_metrics(spec)
         updates = [m[1] for m in spec.eval_metric_ops.values() if is_metric_tuple(m)]
-        with tf.control_dependencies(updates):  # tf.estimator metrics: update on every batch.
+        kept = [] if tf.distribute.has_strategy() else kept_after_update(spec, self._kept_values)
+        with tf.control_dependencies(updates + kept):  # tf.estimator metrics: update on every batch.
             return tf.identity(spec.loss)
 
     def _note_metrics(self, spec: EstimatorSpec) -> None:
@@ -145,18 +147,19 @@ class Model:
         self.metric_tuples = sorted(k for k, m in spec.eval_metric_ops.items() if is_metric_tuple(m))
 
     def metric_values(self) -> dict[str, tf.Tensor]:
-        """The current value of each tf.estimator `(value, update_op)` metric of EVAL.
-
-        Inside the compiled loop a metric's value is read before that batch's update (reads
-        and writes of a variable run in program order), so values are read afterwards by a
-        function pruned from a second trace of model_fn to the value tensors alone: from the
-        metric variables, without running any update.
+        """The current value of each tf.estimator `(value, update_op)` metric of EVAL. In the
+        loop a value is read before that batch's update (program order), so values are those
+        each step kept (`kept_after_update`), or else read by a function pruned from a second
+        trace of model_fn to the value tensors alone, running no update.
 
         Raises:
             ValueError: if a metric's value depends on the batch, not only on its variables.
         """
         if not self.metric_tuples:
             return {}
+        kept = ModeKeys.EVAL not in self._pruned and self.eval_strategy.num_replicas_in_sync == 1
+        if kept and set(self.metric_tuples) <= set(self._kept_values):
+            return {k: self._kept_values[k].read_value() for k in self.metric_tuples}
         if self._metric_values is None:
             self._pruning = True  # A train_op traced there is pruned away with everything else.
             try:
@@ -211,11 +214,6 @@ class Model:
         features_spec, labels_spec = datasets.split_element_spec(dataset.element_spec, mode)
         self.prepare(mode, features_spec, labels_spec, checkpoint)
         return features_spec
-
-    def non_finite_variables(self) -> list[str]:
-        """The checkpointed floating-point variables holding NaN or Inf, by name."""
-        return [key for key, variable in sorted(self.store.checkpointed().items())
-                if variable.dtype.is_floating and not bool(tf.reduce_all(tf.math.is_finite(variable)))]
 
     def _build(self, mode: str, features_spec: Any, labels_spec: Any) -> None:
         if mode in self._built_modes:

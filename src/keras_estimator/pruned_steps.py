@@ -89,3 +89,30 @@ def metric_values_fn(call: Callable[[Any, Any, str], EstimatorSpec], features_sp
             f"batch, not only on the metric's variables; return the value computed from its "
             f"variables (as tf.compat.v1.metrics do). ({first_line(e)})"
         ) from e
+
+
+def kept_after_update(spec: EstimatorSpec, kept: dict[str, tf.Variable]) -> list:
+    """Ops that keep each `(value, update_op)` metric's value after this batch's update in
+    `kept` (name -> variable, made on first use outside the function being traced), so
+    reading them after the loop needs no second trace of model_fn. Only where every update_op
+    is its metric's value after the update, as `tf.compat.v1.metrics` make them
+    (`<name>/value`, `<name>/update_op`); otherwise none, and `metric_values_fn` reads them."""
+    tuples = {k: m for k, m in spec.eval_metric_ops.items() if is_metric_tuple(m)}
+    if not tuples or not all(_value_after_update(*m) for m in tuples.values()):
+        return []
+    ops = []
+    for name, (_, update) in tuples.items():
+        if name not in kept:
+            with tf.init_scope():  # Unlifted: tf.function would trace a creating function twice.
+                kept[name] = tf.Variable(tf.zeros(update.shape, update.dtype), trainable=False,
+                                         experimental_enable_variable_lifting=False)
+        ops.append(kept[name].assign(update))
+    return ops
+
+
+def _value_after_update(value: Any, update: Any) -> bool:
+    return (isinstance(value, tf.Tensor) and isinstance(update, tf.Tensor) and value.dtype == update.dtype
+            and update.shape.is_fully_defined() and value.name.endswith("/value:0")
+            and update.name.endswith("/update_op:0")
+            and value.name[: -len("value:0")] == update.name[: -len("update_op:0")])
+

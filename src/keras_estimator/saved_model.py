@@ -67,7 +67,7 @@ def _prepare(model: Model, receiver_fn: Callable, checkpoint: str | None) -> Any
     features_spec = tf.nest.map_structure(tf.type_spec_from_value, receiver.features)
     model.prepare(ModeKeys.PREDICT, features_spec, None, checkpoint, given_by="serving_input_receiver_fn")
     if checkpoint is not None:
-        bad = model.non_finite_variables()
+        bad = model.store.non_finite()
         if bad:
             raise ValueError(f"Checkpoint {checkpoint} holds NaN or Inf in {bad[:5]}: refusing to export it.")
     return features_spec

@@ -65,7 +65,7 @@ class CheckpointSaver:
         """
         if step <= self._last_step:
             return False
-        bad = self._model.non_finite_variables()
+        bad = self._model.store.non_finite()
         if bad:  # The update of this step overflowed: never checkpoint it.
             raise NanLossDuringTrainingError(step=step, loss=None, variable=bad[0])
         if self._checkpoint is None:

@@ -67,19 +67,25 @@ class InputSignature:
             self._known = self._pending
 
 
-def signature_of(features: Any, labels: Any) -> dict:
-    """The JSON-able description of an input: each key's dtype and rank."""
-    return {"features": _entries(features), "labels": _entries(labels)}
+def signature_of(features: Any, labels: Any, detail: bool = False) -> dict:
+    """The JSON-able description of an input: each key's dtype and rank (with `detail`, for
+    an input being checked, also its last dimension and whether it is sparse)."""
+    return {"features": _entries(features, detail), "labels": _entries(labels, detail)}
 
 
-def _entries(spec: Any) -> dict | None:
+def _entries(spec: Any, detail: bool) -> dict | None:
     if spec is None:
         return None
     items = spec.items() if isinstance(spec, Mapping) else [("", spec)]
-    return {
-        key: {"dtype": s.dtype.name, "rank": s.shape.rank} if hasattr(s, "dtype") else {}
-        for key, s in items
-    }
+    return {key: _entry(s, detail) if hasattr(s, "dtype") else {} for key, s in items}
+
+
+def _entry(spec: Any, detail: bool) -> dict:
+    entry = {"dtype": spec.dtype.name, "rank": spec.shape.rank}
+    if detail:
+        entry["last"] = spec.shape[-1] if spec.shape.rank else None
+        entry["sparse"] = type(spec).__name__ in ("SparseTensorSpec", "RaggedTensorSpec")
+    return entry
 
 
 def check(expected: dict, features: Any, labels: Any, mode: str, given_by: str = "input_fn") -> None:
@@ -92,7 +98,7 @@ def check(expected: dict, features: Any, labels: Any, mode: str, given_by: str =
     Raises:
         InputError: naming the missing or unexpected key, or the key whose dtype or rank differs.
     """
-    given = signature_of(features, labels)
+    given = signature_of(features, labels, detail=True)
     _compare(expected["features"], given["features"], "features", mode, given_by)
     if mode != ModeKeys.PREDICT and expected.get("labels") is not None and given["labels"] is not None:
         _compare(expected["labels"], given["labels"], "labels", mode, given_by)
@@ -129,10 +135,10 @@ def _compare(expected: dict, given: dict, what: str, mode: str, given_by: str = 
 
 
 def _compare_entry(e: dict, g: dict, label: str, in_mode: str, batched_scalar_ok: bool) -> None:
-    """One key's dtype and rank. `batched_scalar_ok` (receivers): one more dimension than in
-    training is accepted, as tf.estimator accepted it: a model trained on unbatched scalars
-    serves batches of them (the receiver TensorFlow's guides build from a scalar example), and
-    a parsing receiver gives a numeric feature column `[batch, 1]` where input_fn gave `[batch]`."""
+    """One key's dtype and rank. `batched_scalar_ok` (receivers): as tf.estimator accepted, a
+    model trained on unbatched scalars serves batches of them (the receiver TensorFlow's guides
+    build from a scalar example), and one trained on `[batch]` serves `[batch, 1]` or a sparse
+    `[batch, n]` (a parsing receiver's numeric and categorical feature columns)."""
     if e.get("dtype") and g.get("dtype") and e["dtype"] != g["dtype"]:
         message = f"{label} has dtype {g['dtype']}{in_mode}, but the model was trained with {e['dtype']}"
         if _kind(e["dtype"]) != _kind(g["dtype"]) or _kind(e["dtype"]) is None:
@@ -140,7 +146,8 @@ def _compare_entry(e: dict, g: dict, label: str, in_mode: str, batched_scalar_ok
         # Another width of the same kind (float64 from pandas in training, float32 from Python
         # lists when predicting): tf.estimator rebuilt its graph per call and took it.
         logger.warning("%s: accepted, as tf.estimator did (model_fn gets %s).", message, g["dtype"])
-    one_more = batched_scalar_ok and e.get("rank") is not None and g.get("rank") == e["rank"] + 1
+    one_more = batched_scalar_ok and ((e.get("rank"), g.get("rank")) == (0, 1) or (
+        (e.get("rank"), g.get("rank")) == (1, 2) and (g.get("last") == 1 or g.get("sparse"))))
     if e.get("rank") is not None and g.get("rank") is not None and e["rank"] != g["rank"] and not one_more:
         raise InputError(
             f"{label} has rank {g['rank']}{in_mode}, but the model was trained with rank {e['rank']}."

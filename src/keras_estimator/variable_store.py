@@ -181,6 +181,11 @@ class VariableStore:
         """The variables saved in checkpoints: everything but metric state."""
         return {k: v for k, v in self._variables.items() if k not in self._not_checkpointed}
 
+    def non_finite(self) -> list[str]:
+        """The checkpointed floating-point variables holding NaN or Inf, by name."""
+        return [key for key, variable in sorted(self.checkpointed().items())
+                if variable.dtype.is_floating and not bool(tf.reduce_all(tf.math.is_finite(variable)))]
+
     def state_variables(self) -> list[tf.Variable]:
         """Metric state: the variables never checkpointed (Keras metrics, TF1 locals)."""
         return [v for k, v in self._variables.items() if k in self._not_checkpointed]
