@@ -59,10 +59,8 @@ def _loop(iterator, num_steps, *, strategy, step_fn, initial, fold, after_step, 
             new_state, stop = fold(state, strategy.reduce(reduction, per_replica, axis=None))
 
             def count():
-                if after_step is not None:
-                    with tf.control_dependencies([after_step()]):
-                        return ran + 1
-                return ran + 1
+                with tf.control_dependencies([after_step()] if after_step is not None else []):
+                    return ran + 1
 
             return tf.cond(stop, lambda: ran, count), new_state, stop, stop
 
@@ -99,28 +97,22 @@ def make_eval_loop(model: Model) -> Callable:
     their examples, so it is the loss of the global batch (also at the uneven end, where a
     replica may get a smaller or an empty batch). The metrics' results are read after the
     loop (they were created while tracing its body)."""
-    strategy = model.eval_strategy
-    if strategy.num_replicas_in_sync == 1:
-        def fold(total, loss):
-            return total + tf.cast(loss, tf.float64), tf.constant(False)
+    def fold(total, loss):
+        return total + tf.cast(loss, tf.float64), tf.constant(False)
 
-        return make_loop(strategy, model.eval_step, lambda: tf.constant(0.0, tf.float64), fold,
-                         finish=lambda: _metric_results(model))
-
-    def step(features, labels):
+    def weighted_step(features, labels):
         loss = tf.cast(model.eval_step(features, labels), tf.float64)
         examples = tf.cast(tf.shape(tf.nest.flatten(features)[0])[0], tf.float64)
         return tf.stack([tf.where(examples > 0, loss * examples, 0.0), examples])  # No NaN of empty.
 
-    def fold_replicas(total, sums):  # sums: (sum of losses times examples, examples)
-        return total + sums[0] / sums[1], tf.constant(False)
+    def fold_weighted(total, sums):  # sums: (sum of losses times examples, examples)
+        return fold(total, sums[0] / sums[1])
 
-    return make_loop(strategy, step, lambda: tf.constant(0.0, tf.float64), fold_replicas,
-                     finish=lambda: _metric_results(model), reduction="SUM")
-
-
-def _metric_results(model: Model) -> dict[str, Any]:
-    return {k: m.result() for k, m in model.eval_metrics.items()}
+    strategy = model.eval_strategy
+    one = strategy.num_replicas_in_sync == 1
+    return make_loop(strategy, model.eval_step if one else weighted_step, lambda: tf.constant(0.0, tf.float64),
+                     fold if one else fold_weighted, reduction="MEAN" if one else "SUM",
+                     finish=lambda: {k: m.result() for k, m in model.eval_metrics.items()})
 
 
 def make_predict(model: Model) -> Callable:
