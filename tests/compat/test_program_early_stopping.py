@@ -9,8 +9,9 @@ Changed: the imports (`import tensorflow as tf` / `import tensorflow.compat.v1 a
 `import keras_estimator.tensorflow as tf` / `... .compat.v1 as tf1`); `import
 tensorflow_datasets as tfds` (which downloads MNIST) became `compat_support.FakeTfds()`,
 MNIST-shaped images made from scikit-learn's digits; `max_train_seconds = 20` became 4 (the
-test's time budget) and `repeat(100)` became 1000 (digits' 12 batches x 100 took under 4 s). The TF1 cells are otherwise verbatim (module level, calling lines in
-`run_program`); the Keras cells are left out. The Estimator has no model_dir: the fixture puts
+test's time budget) and `repeat(100)` became 1000 (digits' 12 batches x 100 took under 4 s).
+The TF1 cells are otherwise verbatim (module level, calling lines in `run_program`); the Keras
+cells are left out. The Estimator has no model_dir: the fixture puts
 its temporary directory in tmp_path.
 
 Idioms: tf1.estimator.experimental.make_early_stopping_hook(estimator, should_stop_fn,
