@@ -5,16 +5,23 @@ TensorFlow 2.15 with tensorflow_estimator, on the same model_fn and the same dat
 parent wrote). `train` makes the model_dir's checkpoint (untimed, its own process); `measure`
 times, in a fresh process, a new Estimator's first evaluate and predict, then repeated ones.
 
-    python first_call_task.py keras_estimator|tf215 train|measure DATA.npz MODEL_DIR
+    python first_call_task.py keras_estimator|tf215 train|measure DATA.npz MODEL_DIR [collect]
+
+With `collect`, a full garbage collection runs before each timed call (untimed): CPython's
+full collections (0.12-0.16 s over the 270k-350k objects TensorFlow's import leaves) land in
+whichever call crosses the threshold, the same call in every process of one program, so
+without it a side's first evaluate or first predict carries one and the other does not.
 """
 
 from __future__ import annotations
 
+import gc
 import json
 import sys
 import time
 
 IMPLEMENTATION, ACTION, DATA, MODEL_DIR = sys.argv[1:5]
+COLLECT = sys.argv[5:] == ["collect"]
 start = time.perf_counter()
 if IMPLEMENTATION == "keras_estimator":
     import keras_estimator.tensorflow as tf
@@ -59,6 +66,8 @@ def estimator():
 
 
 def timed(fn):
+    if COLLECT:
+        gc.collect()
     begin = time.perf_counter()
     result = fn()
     return time.perf_counter() - begin, result

@@ -121,7 +121,10 @@ def first_call_lines(first: dict) -> list[str]:
         f"{first['examples']} examples ({first['batches']} batches of 64), a fresh process per side per round, "
         f"{first['rounds']} alternating rounds, best round each (bench/first_call.py). Seconds unless named "
         "ms; lower is better. per batch, the fixed cost of a repeated call and the first call's extra "
-        "(build, trace, graph optimization) are derived from the evaluate figures the same way for both.",
+        "(build, trace, graph optimization) are derived from the evaluate figures the same way for both. "
+        "A full garbage collection runs (untimed) before each timed call; the rows \"as run\" are other "
+        "rounds without it, where CPython's full collection (0.12-0.16 s) falls in one first call or the "
+        "other, so their sum is the fair comparison there.",
         "",
         *markdown_table(["measure", "tf.estimator 2.15", "this tree", "this tree / tf.estimator"],
                         [(k, f"{o:.3f}", f"{n:.3f}", f"{r:.2f}x") for k, o, n, r in first["rows"]]),
