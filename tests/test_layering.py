@@ -96,7 +96,11 @@ LAYERS = {
     2: ["steps", "summaries", "saver", "model_dir", "model_dir_lock", "peer_health", "timers", "basic_hooks"],
     3: ["train_loop", "evaluation", "prediction", "saved_model"],
     4: ["estimator", "keras_bridge", "predictor"],
-    5: ["exporters", "training", "early_stopping", "experimental", "extenders"],
+    5: ["exporters", "training", "early_stopping", "experimental", "extenders",
+        # Premade estimators and heads: model_fns written on the public API.
+        "canned", "canned.metric_keys", "canned.linear_model", "canned.head", "canned.classification_heads",
+        "canned.regression_heads", "canned.multi_label_head", "canned.multi_head", "canned.optimizers", "canned.premade",
+        "canned.dnn", "canned.linear", "canned.dnn_linear_combined", "canned.baseline"],
     # `import keras_estimator.tensorflow as tf`: TensorFlow with tf.estimator's names back.
     6: ["tensorflow", "tensorflow.overrides", "tensorflow.compat", "tensorflow.compat.v1", "tensorflow.compat.v2",
         "tensorflow.compat.v1.train", "tensorflow.keras", "tensorflow.keras_estimator"],

@@ -1,0 +1,1 @@
+"""Premade estimators and heads: tf.estimator's canned models, written on the public API."""
