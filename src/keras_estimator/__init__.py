@@ -67,6 +67,28 @@ _EXPORTS = {
     "ProfilerHook": "keras_estimator.basic_hooks",
     "StepCounterHook": "keras_estimator.basic_hooks",
     "SummarySaverHook": "keras_estimator.basic_hooks",
+    "DNNClassifier": "keras_estimator.canned.dnn",
+    "DNNEstimator": "keras_estimator.canned.dnn",
+    "DNNRegressor": "keras_estimator.canned.dnn",
+    "LinearClassifier": "keras_estimator.canned.linear",
+    "LinearEstimator": "keras_estimator.canned.linear",
+    "LinearRegressor": "keras_estimator.canned.linear",
+    "DNNLinearCombinedClassifier": "keras_estimator.canned.dnn_linear_combined",
+    "DNNLinearCombinedEstimator": "keras_estimator.canned.dnn_linear_combined",
+    "DNNLinearCombinedRegressor": "keras_estimator.canned.dnn_linear_combined",
+    "BaselineClassifier": "keras_estimator.canned.baseline",
+    "BaselineEstimator": "keras_estimator.canned.baseline",
+    "BaselineRegressor": "keras_estimator.canned.baseline",
+    "BinaryClassHead": "keras_estimator.canned.classification_heads",
+    "MultiClassHead": "keras_estimator.canned.classification_heads",
+    "MultiLabelHead": "keras_estimator.canned.multi_label_head",
+    "LogisticRegressionHead": "keras_estimator.canned.regression_heads",
+    "PoissonRegressionHead": "keras_estimator.canned.regression_heads",
+    "RegressionHead": "keras_estimator.canned.regression_heads",
+    "MultiHead": "keras_estimator.canned.multi_head",
+    "Head": "keras_estimator.canned.head",
+    "MetricKeys": "keras_estimator.canned.metric_keys",
+    "PredictionKeys": "keras_estimator.canned.metric_keys",
 }
 
 if TYPE_CHECKING:  # For type checkers and IDEs; tests/test_package.py keeps it equal to _EXPORTS.
@@ -115,6 +137,16 @@ if TYPE_CHECKING:  # For type checkers and IDEs; tests/test_package.py keeps it 
         StepCounterHook,
         SummarySaverHook,
     )
+    from keras_estimator.canned.dnn import DNNClassifier, DNNEstimator, DNNRegressor
+    from keras_estimator.canned.linear import LinearClassifier, LinearEstimator, LinearRegressor
+    from keras_estimator.canned.dnn_linear_combined import DNNLinearCombinedClassifier, DNNLinearCombinedEstimator, DNNLinearCombinedRegressor
+    from keras_estimator.canned.baseline import BaselineClassifier, BaselineEstimator, BaselineRegressor
+    from keras_estimator.canned.classification_heads import BinaryClassHead, MultiClassHead
+    from keras_estimator.canned.multi_label_head import MultiLabelHead
+    from keras_estimator.canned.regression_heads import LogisticRegressionHead, PoissonRegressionHead, RegressionHead
+    from keras_estimator.canned.multi_head import MultiHead
+    from keras_estimator.canned.head import Head
+    from keras_estimator.canned.metric_keys import MetricKeys, PredictionKeys
 
 
 def __getattr__(name: str):
