@@ -29,12 +29,12 @@ class BaselineEstimator(Estimator):
 
     def __init__(self, head: head_lib.Head, model_dir: str | None = None, optimizer: Any = "Ftrl",
                  config: Any = None):
-        premade.check_optimizer(optimizer)
+        make_optimizer = premade.optimizer_factory(optimizer, _LEARNING_RATE)
         self.head = head
 
         def model_fn(features, labels, mode):
             logits = premade.bias_logits(features, head.logits_dimension)
-            optimizers = [(premade.make_optimizer(optimizer, _LEARNING_RATE), None)] if mode == "train" else []
+            optimizers = [(make_optimizer(), None)] if mode == "train" else []
             return premade.spec_for(head, features, labels, mode, logits, optimizers)
 
         super().__init__(model_fn, model_dir, config)

@@ -40,7 +40,7 @@ class DNNEstimator(Estimator):
                  batch_norm: bool = False):
         units = premade.check_hidden_units(hidden_units)
         columns = premade.check_columns(feature_columns, "feature_columns")
-        premade.check_optimizer(optimizer)
+        make_optimizer = premade.optimizer_factory(optimizer, None)
         if dropout is not None and not 0.0 <= dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {dropout!r}.")
         self.head = head
@@ -48,7 +48,7 @@ class DNNEstimator(Estimator):
         def model_fn(features, labels, mode):
             logits, _ = premade.dnn_logits(features, mode, columns, units, head.logits_dimension, activation_fn,
                                            dropout, batch_norm)
-            optimizers = [(premade.make_optimizer(optimizer, None), None)] if mode == "train" else []
+            optimizers = [(make_optimizer(), None)] if mode == "train" else []
             return premade.spec_for(head, features, labels, mode, logits, optimizers)
 
         super().__init__(model_fn, model_dir, config, warm_start_from=warm_start_from)

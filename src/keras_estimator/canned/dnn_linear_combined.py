@@ -52,9 +52,9 @@ class DNNLinearCombinedEstimator(Estimator):
         if not linear and not dnn:
             raise ValueError("Either linear_feature_columns or dnn_feature_columns must be defined.")
         units = premade.check_hidden_units(dnn_hidden_units) if dnn else []
-        premade.check_optimizer(linear_optimizer, "linear_optimizer")
-        premade.check_optimizer(dnn_optimizer, "dnn_optimizer")
         linear_rate = premade.linear_learning_rate(len(linear), _LINEAR_LEARNING_RATE)
+        make_linear = premade.optimizer_factory(linear_optimizer, linear_rate, "linear_optimizer")
+        make_dnn = premade.optimizer_factory(dnn_optimizer, _DNN_LEARNING_RATE, "dnn_optimizer")
         self.head = head
 
         def model_fn(features, labels, mode):
@@ -63,13 +63,13 @@ class DNNLinearCombinedEstimator(Estimator):
                 logits, variables = premade.dnn_logits(features, mode, dnn, units, head.logits_dimension,
                                                        dnn_activation_fn, dnn_dropout, batch_norm)
                 parts.append(logits)
-                optimizers.append((dnn_optimizer, _DNN_LEARNING_RATE, variables))
+                optimizers.append((make_dnn, variables))
             if linear:
                 logits, variables = premade.linear_logits(features, linear, head.logits_dimension,
                                                           linear_sparse_combiner)
                 parts.append(logits)
-                optimizers.append((linear_optimizer, linear_rate, variables))
-            made = [(premade.make_optimizer(o, rate), v) for o, rate, v in optimizers] if mode == "train" else []
+                optimizers.append((make_linear, variables))
+            made = [(make(), v) for make, v in optimizers] if mode == "train" else []
             return premade.spec_for(head, features, labels, mode, tf.add_n(parts), made)
 
         super().__init__(model_fn, model_dir, config, warm_start_from=warm_start_from)

@@ -36,16 +36,15 @@ class LinearEstimator(Estimator):
                  optimizer: Any = "Ftrl", config: Any = None, warm_start_from: Any = None,
                  sparse_combiner: str = "sum"):
         columns = premade.check_columns(feature_columns, "feature_columns")
-        premade.check_optimizer(optimizer)
         if sparse_combiner not in ("sum", "mean", "sqrtn"):
             raise ValueError(f"sparse_combiner must be 'sum', 'mean' or 'sqrtn', got {sparse_combiner!r}.")
-        default_rate = premade.linear_learning_rate(len(columns), _LEARNING_RATE)
+        rate = premade.linear_learning_rate(len(columns), _LEARNING_RATE) if optimizer == "Ftrl" else _LEARNING_RATE
+        make_optimizer = premade.optimizer_factory(optimizer, rate)
         self.head = head
 
         def model_fn(features, labels, mode):
             logits, _ = premade.linear_logits(features, columns, head.logits_dimension, sparse_combiner)
-            rate = default_rate if optimizer == "Ftrl" else _LEARNING_RATE
-            optimizers = [(premade.make_optimizer(optimizer, rate), None)] if mode == "train" else []
+            optimizers = [(make_optimizer(), None)] if mode == "train" else []
             return premade.spec_for(head, features, labels, mode, logits, optimizers)
 
         super().__init__(model_fn, model_dir, config, warm_start_from=warm_start_from)

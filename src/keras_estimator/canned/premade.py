@@ -21,42 +21,38 @@ OPTIMIZERS = {"Adagrad": keras.optimizers.Adagrad, "Adam": keras.optimizers.Adam
               "RMSProp": keras.optimizers.RMSprop, "SGD": keras.optimizers.SGD}
 
 
-def check_optimizer(optimizer: Any, what: str = "optimizer") -> Any:
-    """Checks an optimizer argument when the estimator is made.
+def optimizer_factory(optimizer: Any, learning_rate: float | None, what: str = "optimizer") -> Callable[[], Any]:
+    """Checks an optimizer argument when the estimator is made; returns what makes a fresh
+    optimizer for each model_fn call: by name (with `learning_rate`, else the class's
+    default), a copy of a Keras optimizer instance (its variables are then the Estimator's,
+    checkpointed under deterministic names; its config is read now, eagerly), or what a
+    callable returns. A `tf.compat.v1.train` optimizer is used as it is.
 
     Raises:
-        ValueError: for an unknown name or an object that is neither an optimizer nor callable.
+        ValueError: for an unknown name or an object that is neither an optimizer nor
+            callable; when called, if the callable returned something else.
     """
     if isinstance(optimizer, str):
         if optimizer not in OPTIMIZERS:
             raise ValueError(f"Unsupported {what} name: {optimizer!r}. Supported names are: "
                              f"{tuple(sorted(OPTIMIZERS))}.")
-    elif not (_is_v1_optimizer(optimizer) or isinstance(optimizer, keras.optimizers.Optimizer)
-              or callable(optimizer)):
+        cls = OPTIMIZERS[optimizer]
+        return (lambda: cls(learning_rate=learning_rate)) if learning_rate else cls
+    if _is_v1_optimizer(optimizer):
+        return lambda: optimizer
+    if isinstance(optimizer, keras.optimizers.Optimizer):
+        cls, config = type(optimizer), optimizer.get_config()
+        return lambda: cls.from_config(config)
+    if not callable(optimizer):
         raise ValueError(f"{what} must be a name ({', '.join(sorted(OPTIMIZERS))}), a Keras optimizer, a "
                          f"tf.compat.v1.train optimizer or a callable returning one; got {optimizer!r}.")
-    return optimizer
 
+    def made() -> Any:
+        value = optimizer()
+        if not (isinstance(value, keras.optimizers.Optimizer) or _is_v1_optimizer(value)):
+            raise ValueError(f"The {what} callable must return an optimizer, returned {value!r}.")
+        return value
 
-def make_optimizer(optimizer: Any, learning_rate: float | None) -> Any:
-    """A fresh optimizer for one model_fn call: by name (with `learning_rate`, else the
-    class's default), a copy of a Keras optimizer instance (its variables are then the
-    Estimator's, checkpointed under deterministic names), or what a callable returns. A
-    `tf.compat.v1.train` optimizer is used as it is.
-
-    Raises:
-        ValueError: if a callable returns something that is not an optimizer.
-    """
-    if isinstance(optimizer, str):
-        cls = OPTIMIZERS[optimizer]
-        return cls(learning_rate=learning_rate) if learning_rate else cls()
-    if _is_v1_optimizer(optimizer):
-        return optimizer
-    if isinstance(optimizer, keras.optimizers.Optimizer):
-        return type(optimizer).from_config(optimizer.get_config())
-    made = optimizer()
-    if not (isinstance(made, keras.optimizers.Optimizer) or _is_v1_optimizer(made)):
-        raise ValueError(f"The optimizer callable must return an optimizer, returned {made!r}.")
     return made
 
 
