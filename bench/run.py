@@ -17,6 +17,7 @@ import baseline  # noqa: E402
 import common  # noqa: E402
 import compat_v1  # noqa: E402
 import first_call  # noqa: E402
+import premade  # noqa: E402
 import multiworker  # noqa: E402
 import pipeline  # noqa: E402
 import scaling  # noqa: E402
@@ -110,6 +111,25 @@ def compat_v1_lines(v1: dict) -> list[str]:
     ]
 
 
+def premade_lines(canned: dict) -> list[str]:
+    """The section comparing premade estimators with the same network as a Keras model."""
+    rows = [(name, f"{rate:,.0f}") for name, rate in canned["examples_per_s"].items()]
+    ratios = ", ".join(f"{name} {r:.2f}x (median {canned['median_vs_keras'][name]:.2f}x)"
+                       for name, r in canned["vs_keras"].items())
+    return [
+        "## Premade estimators against model_to_estimator",
+        "",
+        f"Generated tabular data (4 numeric features, 2 string categories, batch {canned['batch']}), "
+        f"`train(steps={canned['steps']})` calls, {canned['rounds']} alternating rounds, best round each "
+        "(bench/premade.py): DNNClassifier([64, 32]) and LinearClassifier (with a crossed column) against the "
+        "same columns and layers as a functional Keras model (ke.DenseFeatures / ke.LinearModel) through "
+        f"model_to_estimator, the same Adagrad(0.05). Premade / Keras model: {ratios}.",
+        "",
+        *markdown_table(["contender", "examples/s"], rows),
+        "",
+    ]
+
+
 def first_call_lines(first: dict) -> list[str]:
     """The section comparing a fresh Estimator's first evaluate and predict with tf.estimator 2.15."""
     if "skipped" in first:
@@ -152,6 +172,7 @@ def main() -> None:
     base = baseline.run()
     v1 = compat_v1.run()
     first = first_call.run()
+    canned = premade.run()
     rows = rows_of(train, pipe, serve, multi)
 
     width = [max(len(r[i]) for r in rows) for i in range(4)]
@@ -194,6 +215,7 @@ def main() -> None:
         *baseline_lines(base),
         *compat_v1_lines(v1),
         *first_call_lines(first),
+        *premade_lines(canned),
     ]
     out = os.environ.get("BENCH_OUT") or (None if common.QUICK else os.path.join(HERE, "RESULTS.md"))
     if out:

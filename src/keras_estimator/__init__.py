@@ -22,6 +22,7 @@ _EXPORTS = {
     "MissingFeatureError": "keras_estimator.errors",
     "NanLossDuringTrainingError": "keras_estimator.errors",
     "DenseFeatures": "keras_estimator.feature_columns",
+    "LinearModel": "keras_estimator.canned.linear_model",
     "Estimator": "keras_estimator.estimator",
     "WarmStartSettings": "keras_estimator.estimator",
     "load_keras_model": "keras_estimator.keras_bridge",
@@ -115,6 +116,7 @@ if TYPE_CHECKING:  # For type checkers and IDEs; tests/test_package.py keeps it 
     )
     from keras_estimator.estimator import Estimator, WarmStartSettings
     from keras_estimator.feature_columns import DenseFeatures
+    from keras_estimator.canned.linear_model import LinearModel
     from keras_estimator.keras_bridge import load_keras_model, model_to_estimator
     from keras_estimator.exporters import BestExporter, Exporter, FinalExporter, LatestExporter
     from keras_estimator.hooks import CheckpointSaverListener, Hook, RunContext, StopAtStepHook
