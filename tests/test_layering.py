@@ -103,7 +103,8 @@ LAYERS = {
         "canned.dnn", "canned.linear", "canned.dnn_linear_combined", "canned.baseline"],
     # `import keras_estimator.tensorflow as tf`: TensorFlow with tf.estimator's names back.
     6: ["tensorflow", "tensorflow.overrides", "tensorflow.compat", "tensorflow.compat.v1", "tensorflow.compat.v2",
-        "tensorflow.compat.v1.train", "tensorflow.keras", "tensorflow.keras_estimator"],
+        "tensorflow.compat.v1.train", "tensorflow.keras", "tensorflow.keras_estimator",
+        "tensorflow.keras_layers"],
 }
 
 

@@ -293,3 +293,6 @@ def test_the_tensorflow_proxy_answers_the_premade_names():
     assert proxy_tf.estimator.DNNClassifier is ke.DNNClassifier
     assert proxy_tf1.estimator.LinearClassifier is ke.LinearClassifier
     assert proxy_tf.estimator.BinaryClassHead is ke.BinaryClassHead
+    assert proxy_tf.keras.layers.DenseFeatures is ke.DenseFeatures  # tf.keras 2's layer.
+    assert proxy_tf.keras.layers.Dense is keras.layers.Dense
+    assert proxy_tf1.keras.layers.DenseFeatures is ke.DenseFeatures

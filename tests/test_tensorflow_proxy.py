@@ -17,7 +17,9 @@ def test_estimator_names_are_keras_estimators():
 
 def test_every_other_name_is_tensorflows_own():
     assert tf.constant is tensorflow.constant
-    assert tf.keras.layers is tensorflow.keras.layers  # tf.keras is Keras 3 (plus tf.keras.estimator).
+    # tf.keras is Keras 3 (plus tf.keras.estimator and tf.keras.layers.DenseFeatures).
+    assert tf.keras.layers.Dense is tensorflow.keras.layers.Dense
+    assert "Dense" in dir(tf.keras.layers) and "DenseFeatures" in dir(tf.keras.layers)
     assert tf.compat.v1.placeholder is tensorflow.compat.v1.placeholder
     assert tf1.train.AdamOptimizer is tensorflow.compat.v1.train.AdamOptimizer
     assert tf.compat.as_bytes is tensorflow.compat.as_bytes

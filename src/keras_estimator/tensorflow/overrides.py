@@ -21,7 +21,9 @@ _TRAIN_HOOKS = ["SessionRunHook", "SessionRunArgs", "SessionRunContext", "Sessio
 OVERRIDES: dict[str, dict[str, str]] = {
     # tf.keras.estimator.model_to_estimator (tf.keras itself is Keras 3's).
     "tensorflow": {"keras": "keras_estimator.tensorflow.keras"},
-    "tensorflow.keras": {"estimator": "keras_estimator.tensorflow.keras_estimator"},
+    "tensorflow.keras": {"estimator": "keras_estimator.tensorflow.keras_estimator",
+                         "layers": "keras_estimator.tensorflow.keras_layers"},
+    "tensorflow.keras.layers": {"DenseFeatures": "keras_estimator:DenseFeatures"},
     "tensorflow.compat.v1": {"estimator": "keras_estimator", "train": "keras_estimator.tensorflow.compat.v1.train",
                              "layers": "keras_estimator.layers_v1", "keras": "keras_estimator.tensorflow.keras"},
     # TF 2.21 still has these in tf.compat.v1.train, for sessions: the Estimator's versions instead.
