@@ -50,10 +50,7 @@ class MultiClassHead(head_lib.Head):
 
     def __init__(self, n_classes: int, weight_column: Any = None, label_vocabulary: Sequence[str] | None = None,
                  loss_reduction: str = head_lib.SUM_OVER_BATCH_SIZE, loss_fn: Any = None, name: str | None = None):
-        if isinstance(n_classes, bool) or not isinstance(n_classes, int) or n_classes < self._min_classes:
-            raise ValueError(f"n_classes must be an integer >= {self._min_classes} for {type(self).__name__}, "
-                             f"got {n_classes!r}.")
-        self.n_classes = n_classes
+        self.n_classes = head_lib.check_count(n_classes, "n_classes", self._min_classes, type(self).__name__)
         self.weight_column = weight_column
         self.label_vocabulary = check_vocabulary(label_vocabulary, n_classes)
         self.loss_reduction = head_lib.check_loss_reduction(loss_reduction)
@@ -87,28 +84,34 @@ class MultiClassHead(head_lib.Head):
         with tf.control_dependencies([in_range]):
             return tf.identity(ids)
 
-    def unreduced_loss(self, labels: Any, logits: tf.Tensor) -> tf.Tensor:
+    def loss_labels(self, labels: Any) -> tf.Tensor:
+        """The labels the loss (and a `loss_fn`) takes: class ids `[batch, 1]`."""
+        return self.label_ids(labels)
+
+    def unreduced_loss(self, labels: Any, logits: tf.Tensor, features: Any = None) -> tf.Tensor:
         logits = head_lib.check_logits(logits, self.logits_dimension)
-        ids = self.label_ids(labels)
+        labels = self.loss_labels(labels)
         if self.loss_fn is not None:
-            return tf.reshape(tf.cast(self.loss_fn(labels=ids, logits=logits), tf.float32), [-1, 1])
-        return self._cross_entropy(ids, logits)
+            return tf.reshape(head_lib.call_loss_fn(self.loss_fn, labels, logits, features), [-1, 1])
+        return self._cross_entropy(labels, logits)
 
     def _cross_entropy(self, ids: tf.Tensor, logits: tf.Tensor) -> tf.Tensor:
         return tf.nn.sparse_softmax_cross_entropy_with_logits(labels=ids[:, 0], logits=logits)[:, tf.newaxis]
 
     def loss(self, labels, logits, features=None, mode=None, regularization_losses=None):
         weights = head_lib.example_weights(features, self.weight_column, logits)
-        loss = head_lib.reduce_weighted(self.unreduced_loss(labels, logits), weights, self.loss_reduction)
+        loss = head_lib.reduce_weighted(self.unreduced_loss(labels, logits, features), weights, self.loss_reduction)
         return head_lib.add_regularization(loss, regularization_losses)
 
-    def _probabilities(self, logits: tf.Tensor) -> tf.Tensor:
-        return tf.nn.softmax(logits)
+    def _class_logits(self, logits: tf.Tensor) -> tf.Tensor:
+        """One logit per class (argmax of these, not of rounded probabilities, is the class)."""
+        return logits
 
     def predictions(self, logits, keys=None):
         logits = head_lib.check_logits(logits, self.logits_dimension)
-        probabilities = self._probabilities(logits)
-        class_ids = tf.argmax(probabilities, axis=1)[:, tf.newaxis]
+        class_logits = self._class_logits(logits)
+        probabilities = tf.nn.softmax(class_logits)
+        class_ids = tf.argmax(class_logits, axis=1)[:, tf.newaxis]
         all_ids = tf.tile(tf.range(self.n_classes)[tf.newaxis, :], [tf.shape(logits)[0], 1])
         out = {P.LOGITS: logits, P.PROBABILITIES: probabilities, P.CLASS_IDS: class_ids,
                P.CLASSES: self._class_names(class_ids), P.ALL_CLASS_IDS: all_ids,
@@ -139,7 +142,7 @@ class MultiClassHead(head_lib.Head):
         class_ids = self.predictions(logits, [P.CLASS_IDS])[P.CLASS_IDS]
         weights = head_lib.metric_weights(weights, ids)
         eval_metrics[K.ACCURACY].update_state(ids, class_ids, sample_weight=weights)
-        eval_metrics[K.LOSS_MEAN].update_state(self.unreduced_loss(labels, logits), sample_weight=weights)
+        eval_metrics[K.LOSS_MEAN].update_state(self.unreduced_loss(labels, logits, features), sample_weight=weights)
         if K.LOSS_REGULARIZATION in eval_metrics:
             eval_metrics[K.LOSS_REGULARIZATION].update_state(tf.add_n(list(regularization_losses)))
         return eval_metrics
@@ -173,11 +176,22 @@ class BinaryClassHead(MultiClassHead):
     def logits_dimension(self) -> int:
         return 1
 
-    def _cross_entropy(self, ids, logits):
-        return tf.nn.sigmoid_cross_entropy_with_logits(labels=tf.cast(ids, logits.dtype), logits=logits)
+    def loss_labels(self, labels: Any) -> tf.Tensor:
+        """float32 `[batch, 1]` labels in [0, 1]: soft labels are used as given, as tf.estimator did."""
+        labels = head_lib.dense_labels(labels, 1)
+        if self.label_vocabulary is not None or labels.dtype == tf.string or labels.dtype.is_integer:
+            return tf.cast(self.label_ids(labels), tf.float32)
+        labels = tf.cast(labels, tf.float32)
+        in_range = tf.debugging.assert_equal(tf.logical_and(labels >= 0.0, labels <= 1.0), True,
+                                             message="Labels must be in [0, 1] (n_classes=2)")
+        with tf.control_dependencies([in_range]):
+            return tf.identity(labels)
 
-    def _probabilities(self, logits):
-        return tf.nn.softmax(tf.concat([tf.zeros_like(logits), logits], axis=1))  # [1 - p, p]
+    def _cross_entropy(self, labels, logits):
+        return tf.nn.sigmoid_cross_entropy_with_logits(labels=labels, logits=logits)
+
+    def _class_logits(self, logits):
+        return tf.concat([tf.zeros_like(logits), logits], axis=1)  # softmax: [1 - p, p]
 
     def predictions(self, logits, keys=None):
         out = super().predictions(logits)
@@ -206,7 +220,7 @@ class BinaryClassHead(MultiClassHead):
 
     def update_metrics(self, eval_metrics, features, logits, labels, regularization_losses=None):
         super().update_metrics(eval_metrics, features, logits, labels, regularization_losses)
-        ids = tf.cast(self.label_ids(labels), tf.float32)
+        ids = self.loss_labels(labels)
         weights = head_lib.metric_weights(head_lib.example_weights(features, self.weight_column, logits), ids)
         predictions = self.predictions(logits, [P.CLASS_IDS, P.LOGISTIC])
         class_ids, logistic = tf.cast(predictions[P.CLASS_IDS], tf.float32), predictions[P.LOGISTIC]

@@ -10,12 +10,13 @@ metrics under tf.estimator's keys (`MetricKeys`), its predictions tf.estimator's
 from __future__ import annotations
 
 import abc
+import numbers
 from typing import Any, Callable, Mapping, Sequence
 
 import keras
 import tensorflow as tf
 
-from keras_estimator import export
+from keras_estimator import export, fn_args
 from keras_estimator.errors import InputError, MissingFeatureError
 from keras_estimator.mode_keys import ModeKeys
 from keras_estimator.optimization import minimize
@@ -131,6 +132,22 @@ def check_loss_reduction(loss_reduction: str) -> str:
     if value not in _REDUCTIONS:
         raise ValueError(f"Invalid loss_reduction: {loss_reduction!r}; expected 'sum_over_batch_size' or 'sum'.")
     return _REDUCTIONS[value]
+
+
+def check_count(value: Any, what: str, minimum: int, owner: str) -> int:
+    """An integer (Python or numpy) >= minimum, as int.
+
+    Raises:
+        ValueError: naming `what` otherwise.
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        raise ValueError(f"{what} must be an integer >= {minimum} for {owner}, got {value!r}.")
+    return int(value)
+
+
+def call_loss_fn(loss_fn: Callable, labels: tf.Tensor, logits: tf.Tensor, features: Any) -> tf.Tensor:
+    """A user `loss_fn(labels, logits[, features])` as float32 per-example losses."""
+    return tf.cast(fn_args.call(loss_fn, {"labels": labels, "logits": logits, "features": features}), tf.float32)
 
 
 def check_name(name: str | None) -> str | None:

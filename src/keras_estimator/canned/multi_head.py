@@ -18,8 +18,8 @@ class MultiHead(head_lib.Head):
     Logits and labels are dicts keyed by head name (logits may also be one tensor, split in
     the heads' order by their `logits_dimension`). Predictions are keyed `<head>/<key>`
     (`"ctr/probabilities"`), metrics `<key>/<head>` (`"auc/ctr"`, with each head's loss as
-    `"loss/<head>"`), export signatures `<head>/<signature>` plus the first head's
-    `serving_default` and a `predict` of every prediction.
+    `"loss/<head>"`), export signatures `<head>` (its default) and `<head>/<signature>`, plus
+    the first head's as `serving_default` and a `predict` of every prediction.
 
     Args:
         heads: Heads, each with a distinct `name`.
@@ -84,9 +84,11 @@ class MultiHead(head_lib.Head):
         for i, h in enumerate(self.heads):
             mine = {k.split("/", 1)[1]: v for k, v in predictions.items() if k.startswith(f"{h.name}/")}
             for signature, output in h.export_outputs(mine).items():
-                if signature == "serving_default" and i == 0:
-                    outputs["serving_default"] = output
-                if signature != "serving_default":
+                if signature == "serving_default":  # The head's own default, under its name.
+                    outputs[h.name] = output
+                    if i == 0:
+                        outputs["serving_default"] = output
+                else:
                     outputs[f"{h.name}/{signature}"] = output
         outputs["predict"] = export.PredictOutput(predictions)
         return outputs

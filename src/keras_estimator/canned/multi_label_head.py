@@ -42,9 +42,7 @@ class MultiLabelHead(head_lib.Head):
                  label_vocabulary: Sequence[str] | None = None, loss_reduction: str = head_lib.SUM_OVER_BATCH_SIZE,
                  loss_fn: Any = None, classes_for_class_based_metrics: Sequence[Any] | None = None,
                  name: str | None = None):
-        if isinstance(n_classes, bool) or not isinstance(n_classes, int) or n_classes < 2:
-            raise ValueError(f"n_classes must be an integer >= 2 for MultiLabelHead, got {n_classes!r}.")
-        self.n_classes = n_classes
+        self.n_classes = head_lib.check_count(n_classes, "n_classes", 2, "MultiLabelHead")
         self.weight_column = weight_column
         self.thresholds = tuple(thresholds or ())
         if any(not 0.0 < t < 1.0 for t in self.thresholds):
@@ -85,17 +83,17 @@ class MultiLabelHead(head_lib.Head):
         with tf.control_dependencies([valid]):
             return tf.cast(labels, tf.float32)
 
-    def unreduced_loss(self, labels: Any, logits: tf.Tensor) -> tf.Tensor:
+    def unreduced_loss(self, labels: Any, logits: tf.Tensor, features: Any = None) -> tf.Tensor:
         logits = head_lib.check_logits(logits, self.n_classes)
         hot = self.multi_hot(labels)
         if self.loss_fn is not None:
-            return tf.reshape(tf.cast(self.loss_fn(labels=hot, logits=logits), tf.float32), [-1, 1])
+            return tf.reshape(head_lib.call_loss_fn(self.loss_fn, hot, logits, features), [-1, 1])
         losses = tf.nn.sigmoid_cross_entropy_with_logits(labels=hot, logits=logits)
         return tf.reduce_mean(losses, axis=1, keepdims=True)
 
     def loss(self, labels, logits, features=None, mode=None, regularization_losses=None):
         weights = head_lib.example_weights(features, self.weight_column, logits)
-        loss = head_lib.reduce_weighted(self.unreduced_loss(labels, logits), weights, self.loss_reduction)
+        loss = head_lib.reduce_weighted(self.unreduced_loss(labels, logits, features), weights, self.loss_reduction)
         return head_lib.add_regularization(loss, regularization_losses)
 
     def predictions(self, logits, keys=None):
@@ -132,7 +130,7 @@ class MultiLabelHead(head_lib.Head):
     def update_metrics(self, eval_metrics, features, logits, labels, regularization_losses=None):
         weights = head_lib.example_weights(features, self.weight_column, logits)
         hot, probabilities = self.multi_hot(labels), tf.sigmoid(head_lib.check_logits(logits, self.n_classes))
-        eval_metrics[K.LOSS_MEAN].update_state(self.unreduced_loss(labels, logits),
+        eval_metrics[K.LOSS_MEAN].update_state(self.unreduced_loss(labels, logits, features),
                                                sample_weight=head_lib.metric_weights(weights, logits[:, :1]))
         every = head_lib.metric_weights(weights, hot)
         for key in [K.AUC, K.AUC_PR] + [k for t in self.thresholds for k in (

@@ -36,9 +36,7 @@ class RegressionHead(head_lib.Head):
     def __init__(self, label_dimension: int = 1, weight_column: Any = None,
                  loss_reduction: str = head_lib.SUM_OVER_BATCH_SIZE, loss_fn: Callable | None = None,
                  inverse_link_fn: Callable | None = None, name: str | None = None):
-        if isinstance(label_dimension, bool) or not isinstance(label_dimension, int) or label_dimension < 1:
-            raise ValueError(f"label_dimension must be an integer >= 1, got {label_dimension!r}.")
-        self.label_dimension = label_dimension
+        self.label_dimension = head_lib.check_count(label_dimension, "label_dimension", 1, type(self).__name__)
         self.weight_column = weight_column
         self.loss_reduction = head_lib.check_loss_reduction(loss_reduction)
         self.loss_fn = loss_fn
@@ -58,16 +56,16 @@ class RegressionHead(head_lib.Head):
     def _pointwise_loss(self, labels: tf.Tensor, logits: tf.Tensor) -> tf.Tensor:
         return tf.math.squared_difference(logits, labels)
 
-    def unreduced_loss(self, labels: Any, logits: tf.Tensor) -> tf.Tensor:
+    def unreduced_loss(self, labels: Any, logits: tf.Tensor, features: Any = None) -> tf.Tensor:
         logits = head_lib.check_logits(logits, self.label_dimension)
         labels = self._labels(labels)
         if self.loss_fn is not None:
-            return tf.cast(self.loss_fn(labels=labels, logits=logits), tf.float32)
+            return head_lib.call_loss_fn(self.loss_fn, labels, logits, features)
         return self._pointwise_loss(labels, logits)
 
     def loss(self, labels, logits, features=None, mode=None, regularization_losses=None):
         weights = head_lib.example_weights(features, self.weight_column, logits)
-        loss = head_lib.reduce_weighted(self.unreduced_loss(labels, logits), weights, self.loss_reduction)
+        loss = head_lib.reduce_weighted(self.unreduced_loss(labels, logits, features), weights, self.loss_reduction)
         return head_lib.add_regularization(loss, regularization_losses)
 
     def predictions(self, logits, keys=None):
@@ -94,7 +92,7 @@ class RegressionHead(head_lib.Head):
 
     def update_metrics(self, eval_metrics, features, logits, labels, regularization_losses=None):
         weights = head_lib.example_weights(features, self.weight_column, logits)
-        unreduced = self.unreduced_loss(labels, logits)
+        unreduced = self.unreduced_loss(labels, logits, features)
         eval_metrics[K.LOSS_MEAN].update_state(unreduced, sample_weight=head_lib.metric_weights(weights, unreduced))
         values = self._labels(labels)
         predicted = self.predictions(logits, [P.PREDICTIONS])[P.PREDICTIONS]
