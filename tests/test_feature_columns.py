@@ -123,3 +123,77 @@ def test_bad_columns_and_features_are_named():
     layer = DenseFeatures([fc.numeric_column("age"), fc.numeric_column("height")])
     with pytest.raises(ke.MissingFeatureError, match=r"read feature\(s\) \['height'\], not among \['age'\]"):
         layer({"age": tf.constant([1.0])})
+
+
+def _feature_space():
+    space = keras.utils.FeatureSpace(features={
+        "age": keras.utils.FeatureSpace.float_normalized(),
+        "color": keras.utils.FeatureSpace.string_categorical(num_oov_indices=1),
+    }, output_mode="concat")
+    space.adapt(tf.data.Dataset.from_tensor_slices({"age": AGE, "color": COLOR}))
+    return space
+
+
+def test_a_feature_space_in_model_fn_trains_and_its_export_serves_without_keras_estimator(tmp_path):
+    """An adapted keras.utils.FeatureSpace where the columns were: its tables and statistics,
+    made by adapt() outside model_fn, are saved with the export."""
+    space = _feature_space()
+    rule = ((AGE - AGE.mean()) / AGE.std() + (COLOR == "red") > 0.5).astype("int64")
+
+    def space_model_fn(features, labels, mode):
+        logits = keras.layers.Dense(1, name="logits")(DenseFeatures(space)(features))
+        head = ke.BinaryClassHead()
+        return head.create_estimator_spec(features, mode, logits, labels, optimizer=keras.optimizers.Adam(0.1))
+
+    data = {"age": AGE, "color": COLOR}
+    est = ke.Estimator(space_model_fn, str(tmp_path / "model"), ke.RunConfig(tf_random_seed=0))
+    est.train(lambda: tf.data.Dataset.from_tensor_slices((data, rule)).repeat().batch(32), steps=100)
+    assert est.evaluate(lambda: tf.data.Dataset.from_tensor_slices((data, rule)).batch(64))["accuracy"] > 0.95
+    assert not any("normaliz" in n or "lookup" in n for n in est.get_variable_names())  # adapt()'s, not trained.
+    receiver = ke.export.build_raw_serving_input_receiver_fn(
+        {"age": tf.TensorSpec([None], tf.float32), "color": tf.TensorSpec([None], tf.string)})
+    path = est.export_saved_model(tmp_path / "export", receiver).decode()
+    expected = [p["probabilities"][1] for p in est.predict(
+        lambda: tf.data.Dataset.from_tensor_slices({"age": AGE[:4], "color": COLOR[:4]}).batch(4))]
+    serve = textwrap.dedent(f"""
+        import sys
+        sys.modules["keras_estimator"] = None
+        import tensorflow as tf
+        signature = tf.saved_model.load({path!r}).signatures["predict"]
+        out = signature(age=tf.constant({AGE[:4].tolist()!r}), color=tf.constant({COLOR[:4].tolist()!r}))
+        print(out["probabilities"].numpy()[:, 1].tolist())
+    """)
+    done = subprocess.run([sys.executable, "-c", serve], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    np.testing.assert_allclose(eval(done.stdout.strip().splitlines()[-1]), expected, atol=1e-5)
+
+
+def test_a_feature_space_with_missing_features_or_another_output_mode_is_refused():
+    with pytest.raises(ke.MissingFeatureError, match=r"FeatureSpace reads feature\(s\) \['color'\]"):
+        DenseFeatures(_feature_space())({"age": tf.constant([30.0])})
+    space = keras.utils.FeatureSpace(features={"age": "float"}, output_mode="dict")
+    with pytest.raises(ValueError, match="output_mode='concat', got 'dict'"):
+        DenseFeatures(space)
+
+
+def test_vocabulary_file_and_shared_embedding_columns(tmp_path):
+    """A vocabulary file's table, and shared embeddings (which TensorFlow builds only in a
+    graph: made inside model_fn, as tf.estimator 2 programs had to) holding one table."""
+    vocabulary = tmp_path / "colors.txt"
+    vocabulary.write_text("red\ngreen\nblue\n")
+
+    def shared_model_fn(features, labels, mode):
+        color = fc.categorical_column_with_vocabulary_file("color", str(vocabulary), num_oov_buckets=1)
+        first = fc.categorical_column_with_vocabulary_list("first", ["a", "b"])
+        second = fc.categorical_column_with_vocabulary_list("second", ["a", "b"])
+        net = DenseFeatures([fc.indicator_column(color), *fc.shared_embeddings([first, second], dimension=2)])(features)
+        return ke.EstimatorSpec(mode, predictions=net)
+
+    est = ke.Estimator(shared_model_fn, str(tmp_path / "model"), ke.RunConfig(tf_random_seed=0))
+    batch = {"color": ["green", "pink"], "first": ["a", "b"], "second": ["a", "a"]}
+    out = np.array(list(est.predict(lambda: tf.data.Dataset.from_tensor_slices(batch).batch(2))))
+    np.testing.assert_array_equal(out[:, :4], [[0, 1, 0, 0], [0, 0, 0, 1]])  # pink: the OOV bucket.
+    # Columns in name order (color, first, second); one table: the same id, the same embedding.
+    np.testing.assert_allclose(out[0, 4:6], out[0, 6:8])
+    np.testing.assert_allclose(out[1, 6:8], out[0, 4:6])
+    assert not np.allclose(out[1, 4:6], out[0, 4:6])

@@ -296,3 +296,20 @@ def test_the_tensorflow_proxy_answers_the_premade_names():
     assert proxy_tf.keras.layers.DenseFeatures is ke.DenseFeatures  # tf.keras 2's layer.
     assert proxy_tf.keras.layers.Dense is keras.layers.Dense
     assert proxy_tf1.keras.layers.DenseFeatures is ke.DenseFeatures
+
+
+@pytest.mark.parametrize("make", [
+    lambda space, d: ke.DNNClassifier([8], space, d, optimizer=_adam, config=SEEDED),
+    lambda space, d: ke.LinearClassifier(space, d, optimizer=_adam, config=SEEDED),
+    lambda space, d: ke.DNNLinearCombinedClassifier(d, linear_feature_columns=space, dnn_feature_columns=space,
+                                                    dnn_hidden_units=[8], dnn_optimizer=_adam, config=SEEDED),
+], ids=["dnn", "linear", "combined"])
+def test_a_keras_feature_space_in_place_of_feature_columns(tmp_path, make):
+    features, labels = _generated()
+    features["kind"] = np.where(features["a"] > 1.0, "high", "low")
+    space = keras.utils.FeatureSpace(features={"a": "float_normalized", "b": "float_normalized",
+                                               "kind": "string_categorical"}, output_mode="concat")
+    space.adapt(tf.data.Dataset.from_tensor_slices(features))
+    est = make(space, str(tmp_path))
+    est.train(_input_fn(features, labels, repeat=True), steps=100)
+    assert est.evaluate(_input_fn(features, labels))["accuracy"] > 0.9

@@ -5,7 +5,8 @@ embedding, crossed, weighted, shared embeddings), but the layer that applied the
 `tf.keras.layers.DenseFeatures`, left with Keras 2. This one plays its role inside model_fn
 and inside a Keras functional model: a dict of feature tensors in, `[batch, n]` out, the
 columns in name order, each column's weights (embeddings) made once by the layer, so the
-Estimator checkpoints them under `<layer>/<column>_<weight>`.
+Estimator checkpoints them under `<layer>/<column>_<weight>`. It also takes an adapted
+`keras.utils.FeatureSpace` (output_mode "concat") in place of the columns, where users moved.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import keras
 import tensorflow as tf
 
 from keras_estimator import _compat
+from keras_estimator import context as context_lib
 from keras_estimator.errors import MissingFeatureError
 
 
@@ -25,7 +27,9 @@ class DenseFeatures(keras.layers.Layer):
     Args:
         feature_columns: `tf.feature_column` dense columns (numeric, bucketized, indicator,
             embedding, shared embedding); wrap a categorical column in `indicator_column` or
-            `embedding_column`.
+            `embedding_column`. Or an adapted `keras.utils.FeatureSpace` with output_mode
+            "concat": its state (vocabularies, normalization statistics) is what `adapt` gave,
+            saved with exports, not in checkpoints (adapt it the same way in every program).
         trainable: Whether the columns' weights (embeddings) are trained.
         name: The layer's name (default "dense_features"), the first part of its weights' names.
 
@@ -38,6 +42,10 @@ class DenseFeatures(keras.layers.Layer):
     def __init__(self, feature_columns: Iterable[Any], trainable: bool = True, name: str | None = None,
                  **kwargs: Any):
         super().__init__(trainable=trainable, name=name or "dense_features", **kwargs)
+        self._feature_space = _checked_feature_space(feature_columns)
+        if self._feature_space is not None:
+            self._columns, self._state = [], None
+            return
         columns = list(feature_columns) if isinstance(feature_columns, Iterable) else [feature_columns]
         if not columns:
             raise ValueError("DenseFeatures needs at least one feature column.")
@@ -53,8 +61,9 @@ class DenseFeatures(keras.layers.Layer):
         self._state = _state_manager(self)
 
     @property
-    def feature_columns(self) -> list[Any]:
-        return list(self._columns)
+    def feature_columns(self) -> Any:
+        """The columns in name order, or the FeatureSpace given."""
+        return self._feature_space if self._feature_space is not None else list(self._columns)
 
     def build(self, input_shape: Any = None) -> None:
         for column in self._columns:
@@ -69,6 +78,8 @@ class DenseFeatures(keras.layers.Layer):
     def call(self, features: Mapping[str, Any]) -> tf.Tensor:
         if not isinstance(features, Mapping):
             raise ValueError(f"DenseFeatures takes a dict of features, got {type(features).__name__}.")
+        if self._feature_space is not None:
+            return self._call_feature_space(features)
         missing = sorted({key for c in self._columns for key in _keys(c)} - set(features))
         if missing:
             raise MissingFeatureError(
@@ -82,11 +93,26 @@ class DenseFeatures(keras.layers.Layer):
                 outputs.append(tf.reshape(tf.cast(tensor, self.compute_dtype), [-1, width]))
         return tf.concat(outputs, axis=1)
 
+    def _call_feature_space(self, features: Mapping[str, Any]) -> tf.Tensor:
+        space = self._feature_space
+        missing = sorted(set(space.features) - set(features))
+        if missing:
+            raise MissingFeatureError(f"The FeatureSpace reads feature(s) {missing}, not among {sorted(features)}.")
+        ctx = context_lib.current()
+        if ctx is not None:  # Its tables and statistics were made by adapt(), outside model_fn.
+            ctx.store.keep_for_export(space)
+        return tf.cast(space({k: features[k] for k in space.features}), self.compute_dtype)
+
     def compute_output_shape(self, input_shape: Any) -> tuple:
         batch = next(iter(input_shape.values()))[0] if isinstance(input_shape, Mapping) else None
+        if self._feature_space is not None:
+            return (batch, None)
         return (batch, sum(c.variable_shape.num_elements() for c in self._columns))
 
     def get_config(self) -> dict:
+        if self._feature_space is not None:
+            raise ValueError("DenseFeatures over a FeatureSpace has no config: its state comes from adapt(). "
+                             "Build the model with the adapted FeatureSpace in the same program.")
         serialize = _compat.feature_column_types().serialize_feature_column
         return {**super().get_config(), "feature_columns": [serialize(c) for c in self._columns]}
 
@@ -96,6 +122,19 @@ class DenseFeatures(keras.layers.Layer):
         config = dict(config)
         config["feature_columns"] = [deserialize(c) for c in config["feature_columns"]]
         return cls(**config)
+
+
+def _checked_feature_space(value: Any) -> Any:
+    """The FeatureSpace given, or None for feature columns.
+
+    Raises:
+        ValueError: for a FeatureSpace whose output_mode is not "concat".
+    """
+    if not isinstance(value, keras.utils.FeatureSpace):
+        return None
+    if value.output_mode != "concat":
+        raise ValueError(f"DenseFeatures needs a FeatureSpace with output_mode='concat', got {value.output_mode!r}.")
+    return value
 
 
 def _keys(column: Any) -> list[str]:

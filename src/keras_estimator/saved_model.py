@@ -104,6 +104,7 @@ def _module_to_save(model: Model, signatures: dict[str, Any], receiver_fn: Calla
         module.global_step = model.global_step
     if isinstance(receiver_fn, tf.Module):  # Tracks its tables and assets.
         module.receiver = receiver_fn
+    module.external = model.store.kept_for_export()  # A FeatureSpace's tables and statistics.
     return module
 
 

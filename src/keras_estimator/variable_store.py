@@ -82,6 +82,7 @@ class VariableStore:
         self._not_checkpointed: set[str] = set()
         self._locals: set[str] = set()  # TF1 local variables (compat.v1 metrics' state).
         self._views: dict[str, keras.Variable] = {}
+        self._external: dict[int, object] = {}  # State model_fn reads but did not create.
         # Per thread: a tf.distribute strategy runs model_fn once per replica, each in its
         # own thread, at the same time.
         self._local = threading.local()
@@ -158,6 +159,15 @@ class VariableStore:
             )
         with tf.init_scope():  # Eagerly, also while model_fn is being traced.
             target.assign(tf.cast(value, target.dtype))
+
+    def keep_for_export(self, trackable: object) -> None:
+        """Exports also save `trackable` (a Keras layer made and adapted outside model_fn,
+        such as a `keras.utils.FeatureSpace`): its variables and lookup tables are not in the
+        store, yet the serving graph reads them."""
+        self._external.setdefault(id(trackable), trackable)
+
+    def kept_for_export(self) -> list[object]:
+        return list(self._external.values())
 
     # -- queries ----------------------------------------------------------------------------
     def __len__(self) -> int:

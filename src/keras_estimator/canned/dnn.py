@@ -19,7 +19,8 @@ class DNNEstimator(Estimator):
         head: A `Head` (`BinaryClassHead`, `RegressionHead`, ..., `MultiHead`).
         hidden_units: Widths of the hidden layers, e.g. `[64, 32]`.
         feature_columns: Dense `tf.feature_column` columns (numeric, bucketized, indicator,
-            embedding) read from the features dict.
+            embedding) read from the features dict, or an adapted `keras.utils.FeatureSpace`
+            (output_mode "concat").
         model_dir: Where checkpoints and summaries go (a temporary directory if None).
         optimizer: "Adagrad" (default), "Adam", "Ftrl", "RMSProp", "SGD" (the class's default
             learning rate, as tf.estimator 2), a Keras optimizer (copied per call), a

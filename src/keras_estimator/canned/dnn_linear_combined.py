@@ -22,11 +22,12 @@ class DNNLinearCombinedEstimator(Estimator):
     Args:
         head: A `Head`.
         model_dir: Where checkpoints and summaries go (a temporary directory if None).
-        linear_feature_columns: Columns of the linear part (any kind), or None.
+        linear_feature_columns: Columns of the linear part (any kind), an adapted
+            `keras.utils.FeatureSpace`, or None.
         linear_optimizer: The linear part's optimizer: "Ftrl" (default, learning rate
             min(0.005, 1/sqrt(number of columns))), another name, a Keras optimizer, a
             `tf.compat.v1.train` optimizer or a callable.
-        dnn_feature_columns: Dense columns of the DNN, or None.
+        dnn_feature_columns: Dense columns of the DNN, an adapted FeatureSpace, or None.
         dnn_optimizer: The DNN's optimizer: "Adagrad" (default, learning rate 0.001), ...
         dnn_hidden_units: Widths of the DNN's hidden layers (needed with dnn_feature_columns).
         dnn_activation_fn: Activation of the hidden layers (default relu).
@@ -47,24 +48,24 @@ class DNNLinearCombinedEstimator(Estimator):
                  dnn_hidden_units: Sequence[int] | None = None, dnn_activation_fn: Callable = tf.nn.relu,
                  dnn_dropout: float | None = None, config: Any = None, warm_start_from: Any = None,
                  batch_norm: bool = False, linear_sparse_combiner: str = "sum"):
-        linear = list(linear_feature_columns or [])
-        dnn = list(dnn_feature_columns or [])
-        if not linear and not dnn:
+        linear = premade.optional_columns(linear_feature_columns)
+        dnn = premade.optional_columns(dnn_feature_columns)
+        if _empty(linear) and _empty(dnn):
             raise ValueError("Either linear_feature_columns or dnn_feature_columns must be defined.")
-        units = premade.check_hidden_units(dnn_hidden_units) if dnn else []
-        linear_rate = premade.linear_learning_rate(len(linear), _LINEAR_LEARNING_RATE)
+        units = premade.check_hidden_units(dnn_hidden_units) if not _empty(dnn) else []
+        linear_rate = premade.linear_learning_rate(premade.column_count(linear), _LINEAR_LEARNING_RATE)
         make_linear = premade.optimizer_factory(linear_optimizer, linear_rate, "linear_optimizer")
         make_dnn = premade.optimizer_factory(dnn_optimizer, _DNN_LEARNING_RATE, "dnn_optimizer")
         self.head = head
 
         def model_fn(features, labels, mode):
             parts, optimizers = [], []
-            if dnn:
+            if not _empty(dnn):
                 logits, variables = premade.dnn_logits(features, mode, dnn, units, head.logits_dimension,
                                                        dnn_activation_fn, dnn_dropout, batch_norm)
                 parts.append(logits)
                 optimizers.append((make_dnn, variables))
-            if linear:
+            if not _empty(linear):
                 logits, variables = premade.linear_logits(features, linear, head.logits_dimension,
                                                           linear_sparse_combiner)
                 parts.append(logits)
@@ -131,3 +132,7 @@ class DNNLinearCombinedRegressor(DNNLinearCombinedEstimator):
         super().__init__(head, model_dir, linear_feature_columns, linear_optimizer, dnn_feature_columns,
                          dnn_optimizer, dnn_hidden_units, dnn_activation_fn, dnn_dropout, config, warm_start_from,
                          batch_norm, linear_sparse_combiner)
+
+
+def _empty(columns: Any) -> bool:
+    return isinstance(columns, list) and not columns

@@ -18,7 +18,8 @@ class LinearEstimator(Estimator):
     Args:
         head: A `Head`.
         feature_columns: `tf.feature_column` columns of any kind: categorical, bucketized and
-            crossed columns get one weight per bucket, dense ones one per value.
+            crossed columns get one weight per bucket, dense ones one per value. Or an adapted
+            `keras.utils.FeatureSpace` (output_mode "concat"): one weight per output value.
         model_dir: Where checkpoints and summaries go (a temporary directory if None).
         optimizer: "Ftrl" (default, learning rate min(0.2, 1/sqrt(number of columns)) as in
             tf.estimator), "Adagrad", "Adam", "RMSProp", "SGD" (learning rate 0.2), a Keras
@@ -38,7 +39,8 @@ class LinearEstimator(Estimator):
         columns = premade.check_columns(feature_columns, "feature_columns")
         if sparse_combiner not in ("sum", "mean", "sqrtn"):
             raise ValueError(f"sparse_combiner must be 'sum', 'mean' or 'sqrtn', got {sparse_combiner!r}.")
-        rate = premade.linear_learning_rate(len(columns), _LEARNING_RATE) if optimizer == "Ftrl" else _LEARNING_RATE
+        default_rate = premade.linear_learning_rate(premade.column_count(columns), _LEARNING_RATE)
+        rate = default_rate if optimizer == "Ftrl" else _LEARNING_RATE
         make_optimizer = premade.optimizer_factory(optimizer, rate)
         self.head = head
 

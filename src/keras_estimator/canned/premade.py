@@ -84,6 +84,18 @@ def classification_or_regression_head(n_classes: int | None, label_dimension: in
     return MultiClassHead(n_classes, weight_column, label_vocabulary, loss_reduction)
 
 
+def column_count(columns: Any) -> int:
+    """How many columns (a FeatureSpace: how many features) feed a linear model."""
+    return len(columns.features) if isinstance(columns, keras.utils.FeatureSpace) else len(columns)
+
+
+def optional_columns(columns: Any) -> Any:
+    """A wide & deep part's columns: [] for None, a FeatureSpace as it is, else a list."""
+    if columns is None:
+        return []
+    return columns if isinstance(columns, keras.utils.FeatureSpace) else list(columns)
+
+
 def check_hidden_units(hidden_units: Any) -> list[int]:
     """Raises ValueError unless hidden_units is a non-empty list of positive integers."""
     units = list(hidden_units) if isinstance(hidden_units, (list, tuple)) else None
@@ -92,8 +104,14 @@ def check_hidden_units(hidden_units: Any) -> list[int]:
     return units
 
 
-def check_columns(columns: Any, what: str) -> list[Any]:
-    """Raises ValueError for no columns (tf.estimator's message)."""
+def check_columns(columns: Any, what: str) -> Any:
+    """The columns as a list, or a `keras.utils.FeatureSpace` as it is.
+
+    Raises:
+        ValueError: for no columns (tf.estimator's message).
+    """
+    if isinstance(columns, keras.utils.FeatureSpace):
+        return columns
     columns = list(columns) if columns is not None and not isinstance(columns, str) else []
     if not columns:
         raise ValueError(f"{what} should not be empty: give a list of tf.feature_column columns.")
@@ -125,6 +143,9 @@ def linear_logits(features: Any, feature_columns: list, units: int, sparse_combi
     """tf.estimator's linear model: one weight per numeric value or category, and a bias.
     Returns the logits and the model's trainable variables."""
     with keras.name_scope("linear"):
+        if isinstance(feature_columns, keras.utils.FeatureSpace):  # Its one-hot/normalized output, weighted.
+            dense = keras.layers.Dense(units, kernel_initializer="zeros", name="linear_model")
+            return dense(DenseFeatures(feature_columns, name="feature_space")(features)), list(dense.trainable_variables)
         model = LinearModel(feature_columns, units=units, sparse_combiner=sparse_combiner, name="linear_model")
         return model(features), list(model.trainable_variables)
 
