@@ -58,7 +58,7 @@ class DenseFeatures(keras.layers.Layer):
                     "tf.feature_column.indicator_column(...) or embedding_column(...)."
                 )
         self._columns = sorted(columns, key=lambda c: c.name)  # tf.keras's order: by name.
-        self._state = _state_manager(self)
+        self._state = layer_state_manager(self)
 
     @property
     def feature_columns(self) -> Any:
@@ -80,7 +80,7 @@ class DenseFeatures(keras.layers.Layer):
             raise ValueError(f"DenseFeatures takes a dict of features, got {type(features).__name__}.")
         if self._feature_space is not None:
             return self._call_feature_space(features)
-        missing = sorted({key for c in self._columns for key in _keys(c)} - set(features))
+        missing = sorted({key for c in self._columns for key in column_keys(c)} - set(features))
         if missing:
             raise MissingFeatureError(
                 f"DenseFeatures' columns read feature(s) {missing}, not among {sorted(features)}.")
@@ -137,12 +137,12 @@ def _checked_feature_space(value: Any) -> Any:
     return value
 
 
-def _keys(column: Any) -> list[str]:
+def column_keys(column: Any) -> list[str]:
     """The feature keys a column reads (its parse spec's keys)."""
     return list(tf.feature_column.make_parse_example_spec([column]))
 
 
-def _state_manager(layer: keras.layers.Layer) -> Any:
+def layer_state_manager(layer: keras.layers.Layer) -> Any:
     """A feature-column `StateManager` whose variables are `layer`'s Keras weights (created with
     `add_weight` where the column asks for them, named by the column's name scope) and whose
     resources (lookup tables) and shared variables it keeps by column.

@@ -19,6 +19,7 @@ import tensorflow as tf
 
 from keras_estimator import _compat
 from keras_estimator.errors import MissingFeatureError
+from keras_estimator.feature_columns import column_keys, layer_state_manager
 
 SPARSE_COMBINERS = ("sum", "mean", "sqrtn")
 BIAS_NAME = "bias_weights"
@@ -64,7 +65,7 @@ class LinearModel(keras.layers.Layer):
         self._columns = _checked_columns(feature_columns)
         self._units = units
         self._sparse_combiner = sparse_combiner
-        self._state = _LayerState(self)
+        self._state = layer_state_manager(self)
         self._column_weights: dict[str, Any] = {}
         self._bias = None
 
@@ -140,7 +141,7 @@ class LinearModel(keras.layers.Layer):
         """
         if not isinstance(features, Mapping):
             raise ValueError(f"LinearModel takes a dict of features, got {type(features).__name__}.")
-        missing = sorted({key for c in self._columns for key in _keys(c)} - set(features))
+        missing = sorted({key for c in self._columns for key in column_keys(c)} - set(features))
         if missing:
             raise MissingFeatureError(
                 f"LinearModel's columns read feature(s) {missing}, not among {sorted(features)}.")
@@ -210,45 +211,3 @@ def _is_categorical(column: Any) -> bool:
 def _ids_per_example(sparse: tf.SparseTensor) -> tf.SparseTensor:
     """`[batch, ...]` ids (or id weights) as `[batch, n]`: one bag of ids per example."""
     return tf.sparse.reshape(sparse, tf.stack([sparse.dense_shape[0], tf.constant(-1, tf.int64)]))
-
-
-def _keys(column: Any) -> list[str]:
-    """The feature keys a column reads (its parse spec's keys)."""
-    return list(tf.feature_column.make_parse_example_spec([column]))
-
-
-class _LayerState(_compat.feature_column_types().StateManager):
-    """A feature-column `StateManager` for columns with state of their own (an embedding
-    column's table, a vocabulary's lookup table): variables are the layer's Keras weights,
-    named `<column name>_<name>`; resources are kept by column."""
-
-    def __init__(self, layer: keras.layers.Layer) -> None:  # Not the base's: it adds untracked state to the layer.
-        self._layer = layer
-        self._variables: dict = {}
-        self._resources: dict = {}
-
-    def create_variable(self, feature_column, name, shape, dtype=None, trainable=True, use_resource=True,
-                        initializer=None):
-        del use_resource  # Keras weights are resource variables.
-        variable = self._layer.add_weight(
-            name=f"{feature_column.name}_{name}", shape=tuple(shape), dtype=dtype or "float32",
-            initializer=initializer or "zeros", trainable=self._layer.trainable and trainable)
-        variable = _compat.backing_variable(variable)  # Columns use tf.Variable attributes (device).
-        self._variables[(feature_column.name, name)] = variable
-        return variable
-
-    def add_variable(self, feature_column, var):
-        self._variables[(feature_column.name, var.name)] = var
-
-    def get_variable(self, feature_column, name):
-        return self._variables[(feature_column.name, name)]
-
-    def add_resource(self, feature_column, resource_name, resource):
-        self._resources[(feature_column.name, resource_name)] = resource
-        return resource
-
-    def has_resource(self, feature_column, resource_name):
-        return (feature_column.name, resource_name) in self._resources
-
-    def get_resource(self, feature_column, resource_name):
-        return self._resources[(feature_column.name, resource_name)]
