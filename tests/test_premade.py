@@ -313,3 +313,37 @@ def test_a_keras_feature_space_in_place_of_feature_columns(tmp_path, make):
     est = make(space, str(tmp_path))
     est.train(_input_fn(features, labels, repeat=True), steps=100)
     assert est.evaluate(_input_fn(features, labels))["accuracy"] > 0.9
+
+
+GENERATED = {  # Every premade estimator on generated data (two numeric features), a few steps.
+    "DNNClassifier": lambda c, d: ke.DNNClassifier([4], c, d),
+    "DNNRegressor": lambda c, d: ke.DNNRegressor([4], c, d),
+    "LinearClassifier": lambda c, d: ke.LinearClassifier(c, d, n_classes=3),
+    "LinearRegressor": lambda c, d: ke.LinearRegressor(c, d),
+    "DNNLinearCombinedClassifier": lambda c, d: ke.DNNLinearCombinedClassifier(
+        d, linear_feature_columns=c, dnn_feature_columns=c, dnn_hidden_units=[4], n_classes=3),
+    "DNNLinearCombinedRegressor": lambda c, d: ke.DNNLinearCombinedRegressor(
+        d, linear_feature_columns=c, dnn_feature_columns=c, dnn_hidden_units=[4]),
+    "BaselineClassifier": lambda c, d: ke.BaselineClassifier(d),
+    "BaselineRegressor": lambda c, d: ke.BaselineRegressor(d),
+}
+
+
+@pytest.mark.parametrize("name", sorted(GENERATED))
+def test_every_premade_estimator_on_generated_data(tmp_path, name):
+    features, labels = _generated(128)
+    if name.endswith("Regressor"):
+        labels, (eval_keys, predict_keys) = features["a"] * 2.0, (REGRESSION_EVAL, REGRESSION_PREDICT)
+    elif "Linear" in name:
+        labels = np.digitize(features["a"], [-0.5, 0.5]).astype("int64")
+        eval_keys, predict_keys = MULTI_EVAL, MULTI_PREDICT
+    else:
+        eval_keys, predict_keys = BINARY_EVAL, BINARY_PREDICT
+    est = GENERATED[name](_columns(features), str(tmp_path))
+    est.train(_input_fn(features, labels, repeat=True), steps=20)
+    results = est.evaluate(_input_fn(features, labels))
+    assert set(results) == eval_keys and results["global_step"] == 20
+    assert np.isfinite(results["loss"])
+    predictions = list(est.predict(_input_fn(features, labels)))
+    assert len(predictions) == 128
+    assert {k: (np.asarray(v).dtype.name, np.shape(v)) for k, v in predictions[0].items()} == predict_keys
