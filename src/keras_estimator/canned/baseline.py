@@ -34,8 +34,7 @@ class BaselineEstimator(Estimator):
 
         def model_fn(features, labels, mode):
             logits = premade.bias_logits(features, head.logits_dimension)
-            optimizers = [(make_optimizer(), None)] if mode == "train" else []
-            return premade.spec_for(head, features, labels, mode, logits, optimizers)
+            return premade.spec_for(head, features, labels, mode, logits, [(make_optimizer, None)])
 
         super().__init__(model_fn, model_dir, config)
 

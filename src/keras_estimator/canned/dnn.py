@@ -49,8 +49,7 @@ class DNNEstimator(Estimator):
         def model_fn(features, labels, mode):
             logits, _ = premade.dnn_logits(features, mode, columns, units, head.logits_dimension, activation_fn,
                                            dropout, batch_norm)
-            optimizers = [(make_optimizer(), None)] if mode == "train" else []
-            return premade.spec_for(head, features, labels, mode, logits, optimizers)
+            return premade.spec_for(head, features, labels, mode, logits, [(make_optimizer, None)])
 
         super().__init__(model_fn, model_dir, config, warm_start_from=warm_start_from)
 

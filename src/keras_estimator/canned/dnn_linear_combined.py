@@ -70,8 +70,7 @@ class DNNLinearCombinedEstimator(Estimator):
                                                           linear_sparse_combiner)
                 parts.append(logits)
                 optimizers.append((make_linear, variables))
-            made = [(make(), v) for make, v in optimizers] if mode == "train" else []
-            return premade.spec_for(head, features, labels, mode, tf.add_n(parts), made)
+            return premade.spec_for(head, features, labels, mode, tf.add_n(parts), optimizers)
 
         super().__init__(model_fn, model_dir, config, warm_start_from=warm_start_from)
 

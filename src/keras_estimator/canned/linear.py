@@ -46,8 +46,7 @@ class LinearEstimator(Estimator):
 
         def model_fn(features, labels, mode):
             logits, _ = premade.linear_logits(features, columns, head.logits_dimension, sparse_combiner)
-            optimizers = [(make_optimizer(), None)] if mode == "train" else []
-            return premade.spec_for(head, features, labels, mode, logits, optimizers)
+            return premade.spec_for(head, features, labels, mode, logits, [(make_optimizer, None)])
 
         super().__init__(model_fn, model_dir, config, warm_start_from=warm_start_from)
 

@@ -175,14 +175,14 @@ def bias_logits(features: Any, units: int) -> tf.Tensor:
 
 
 def spec_for(head: head_lib.Head, features: Any, labels: Any, mode: str, logits: tf.Tensor,
-             optimizers: Sequence[tuple[Any, list | None]]) -> Any:
-    """The head's EstimatorSpec; in TRAIN one update per (optimizer, variables of its part;
-    None: every trainable variable)."""
+             optimizers: Sequence[tuple[Callable[[], Any], list | None]]) -> Any:
+    """The head's EstimatorSpec; in TRAIN one update per (optimizer factory, variables of its
+    part; None: every trainable variable), each optimizer made for this call."""
     if mode != ModeKeys.TRAIN:
         return head.create_estimator_spec(features, mode, logits, labels)
 
     def train_op_fn(loss: tf.Tensor) -> Any:
-        ops = [minimize_op(loss, optimizer, variables) for optimizer, variables in optimizers]
+        ops = [minimize_op(loss, make(), variables) for make, variables in optimizers]
         return ops[0] if len(ops) == 1 else tf.group(*ops)
 
     return head.create_estimator_spec(features, mode, logits, labels, train_op_fn=train_op_fn)
