@@ -174,10 +174,11 @@ SERVE = textwrap.dedent("""
             .SerializeToString() for row in rows]
         loaded = tf.saved_model.load(export_dir)
         signatures = loaded.signatures
-        result = {"signatures": sorted(signatures)}
+        result = {"signatures": sorted(signatures), "inputs": {}}
         for key in signatures:
             fn = signatures[key]
             arg = list(fn.structured_input_signature[1])[0]
+            result["inputs"][key] = sorted(fn.structured_input_signature[1])
             result[key] = {k: v.numpy().tolist() if v.dtype != tf.string else [[c.decode() for c in r] for r in v.numpy()]
                            for k, v in fn(**{arg: tf.constant(examples)}).items()}
         out[name] = result
@@ -198,6 +199,8 @@ def test_exports_serve_tf_examples_without_keras_estimator(trained):
     for name, result in trained.items():
         _, _, signatures = CASES[name][4]
         assert set(served[name]["signatures"]) == signatures, name
+        # tf.estimator 2.15's input names: classify/regress signatures "inputs", predict "examples".
+        assert served[name]["inputs"] == {k: ["examples" if k == "predict" else "inputs"] for k in signatures}
         predicted = result["predictions"][:3]
         if "Regressor" in name:
             want = [p["predictions"][0] for p in predicted]
@@ -347,3 +350,29 @@ def test_every_premade_estimator_on_generated_data(tmp_path, name):
     predictions = list(est.predict(_input_fn(features, labels)))
     assert len(predictions) == 128
     assert {k: (np.asarray(v).dtype.name, np.shape(v)) for k, v in predictions[0].items()} == predict_keys
+
+
+def test_training_from_tf_examples_parsed_with_classifier_parse_example_spec(tmp_path):
+    """tf.estimator's idiom: an input_fn parsing tf.Examples (label included) with
+    classifier_parse_example_spec, and an export whose receiver parses the columns' spec."""
+    features, labels = _generated(128)
+    columns = _columns(features)
+    records = [tf.train.Example(features=tf.train.Features(feature={
+        "a": tf.train.Feature(float_list=tf.train.FloatList(value=[features["a"][i]])),
+        "b": tf.train.Feature(float_list=tf.train.FloatList(value=[features["b"][i]])),
+        "label": tf.train.Feature(int64_list=tf.train.Int64List(value=[labels[i]])),
+    })).SerializeToString() for i in range(128)]
+    spec = ke.classifier_parse_example_spec(columns, label_key="label", label_dtype=tf.int64)
+
+    def input_fn():
+        parsed = tf.data.Dataset.from_tensor_slices(records).batch(16).map(lambda s: tf.io.parse_example(s, spec))
+        return parsed.map(lambda f: (f, f.pop("label")))
+
+    est = ke.LinearClassifier(columns, str(tmp_path), optimizer=_adam)
+    est.train(lambda: input_fn().repeat(), steps=100)
+    assert est.evaluate(input_fn)["accuracy"] > 0.9
+    receiver = ke.export.build_parsing_serving_input_receiver_fn(tf.feature_column.make_parse_example_spec(columns))
+    served = tf.saved_model.load(est.export_saved_model(str(tmp_path / "export"), receiver).decode())
+    scores = served.signatures["classification"](inputs=tf.constant(records[:4]))["scores"].numpy()  # tf.estimator's key.
+    want = [p["probabilities"] for p in est.predict(input_fn)][:4]
+    np.testing.assert_allclose(scores, want, atol=1e-5)

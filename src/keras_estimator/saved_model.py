@@ -19,7 +19,7 @@ import tensorflow as tf
 
 from keras_estimator import _compat
 from keras_estimator import checkpoints as ckpt_lib
-from keras_estimator.export.export_output import ExportOutput, PredictOutput
+from keras_estimator.export.export_output import ClassificationOutput, ExportOutput, PredictOutput, RegressionOutput
 from keras_estimator.export.serving_input import ServingInputReceiver
 from keras_estimator.mode_keys import ModeKeys
 from keras_estimator.files import fsync_tree, process_alive
@@ -83,12 +83,16 @@ def _signatures(model: Model, receiver_fn: Callable, features_spec: Any) -> tupl
         receiver = _call_receiver(receiver_fn)
         spec = model.call(receiver.features, None, ModeKeys.PREDICT)
         traced["inputs"] = receiver.receiver_tensors
-        traced["outputs"] = signature_outputs(spec)
+        traced["outputs"], traced["single_input"] = signature_outputs(spec), single_input_signatures(spec)
 
     with trace_errors(ModeKeys.PREDICT, features_spec, None), _compat.resources_created(resources):
         graph = tf.compat.v1.wrap_function(serving_graph, signature=[])
+    inputs = traced["inputs"]
+    # tf.estimator's classify and regress signatures take one string tensor named "inputs".
+    single = list(inputs.values())[0] if len(inputs) == 1 else None
+    as_inputs = {"inputs": single} if isinstance(single, tf.Tensor) and single.dtype == tf.string else inputs
     return {
-        name: _named_signature(graph, traced["inputs"], outputs)
+        name: _named_signature(graph, as_inputs if name in traced["single_input"] else inputs, outputs)
         for name, outputs in traced["outputs"].items()
     }, resources
 
@@ -159,6 +163,17 @@ def signature_outputs(spec) -> dict[str, dict[str, tf.Tensor]]:
         ValueError: for export_outputs values that are not `ExportOutput`s, or several without
             a `serving_default`.
     """
+    return {name: output.as_signature_outputs() for name, output in _export_outputs(spec).items()}
+
+
+def single_input_signatures(spec) -> set[str]:
+    """The signatures of a `ClassificationOutput` or `RegressionOutput`: given a receiver of one
+    string tensor (serialized tf.Examples), their input is named "inputs", as tf.estimator's."""
+    return {name for name, output in _export_outputs(spec).items()
+            if isinstance(output, (ClassificationOutput, RegressionOutput))}
+
+
+def _export_outputs(spec) -> dict[str, ExportOutput]:
     export_outputs = spec.export_outputs
     if export_outputs is None:
         export_outputs = {DEFAULT_SIGNATURE: PredictOutput(spec.predictions)}
@@ -176,7 +191,7 @@ def signature_outputs(spec) -> dict[str, dict[str, tf.Tensor]]:
                 f"them is named {DEFAULT_SIGNATURE!r}: name the default signature."
             )
         export_outputs[DEFAULT_SIGNATURE] = next(iter(export_outputs.values()))
-    return {name: output.as_signature_outputs() for name, output in export_outputs.items()}
+    return export_outputs
 
 
 def _named_signature(graph, inputs: dict, outputs: dict):
