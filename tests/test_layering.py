@@ -100,11 +100,11 @@ LAYERS = {
         # Premade estimators and heads: model_fns written on the public API.
         "canned", "canned.metric_keys", "canned.linear_model", "canned.head", "canned.classification_heads",
         "canned.regression_heads", "canned.multi_label_head", "canned.multi_head", "canned.optimizers", "canned.premade",
-        "canned.dnn", "canned.linear", "canned.dnn_linear_combined", "canned.baseline"],
+        "canned.dnn", "canned.linear", "canned.dnn_linear_combined", "canned.baseline", "canned.v1"],
     # `import keras_estimator.tensorflow as tf`: TensorFlow with tf.estimator's names back.
     6: ["tensorflow", "tensorflow.overrides", "tensorflow.compat", "tensorflow.compat.v1", "tensorflow.compat.v2",
         "tensorflow.compat.v1.train", "tensorflow.keras", "tensorflow.keras_estimator",
-        "tensorflow.keras_layers"],
+        "tensorflow.keras_layers", "tensorflow.compat.v1.estimator"],
 }
 
 

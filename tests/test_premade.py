@@ -294,7 +294,8 @@ def test_the_tensorflow_proxy_answers_the_premade_names():
     import keras_estimator.tensorflow.compat.v1 as proxy_tf1
 
     assert proxy_tf.estimator.DNNClassifier is ke.DNNClassifier
-    assert proxy_tf1.estimator.LinearClassifier is ke.LinearClassifier
+    assert issubclass(proxy_tf1.estimator.LinearClassifier, ke.LinearClassifier)  # TF1 defaults.
+    assert proxy_tf1.estimator.Estimator is ke.Estimator
     assert proxy_tf.estimator.BinaryClassHead is ke.BinaryClassHead
     assert proxy_tf.keras.layers.DenseFeatures is ke.DenseFeatures  # tf.keras 2's layer.
     assert proxy_tf.keras.layers.Dense is keras.layers.Dense
@@ -376,3 +377,23 @@ def test_training_from_tf_examples_parsed_with_classifier_parse_example_spec(tmp
     scores = served.signatures["classification"](inputs=tf.constant(records[:4]))["scores"].numpy()  # tf.estimator's key.
     want = [p["probabilities"] for p in est.predict(input_fn)][:4]
     np.testing.assert_allclose(scores, want, atol=1e-5)
+
+
+def test_tf_compat_v1_estimator_classes_sum_the_loss_over_the_batch(tmp_path, caplog):
+    """tf.compat.v1.estimator's premade classes keep tf.estimator 1's defaults: the loss is a
+    batch's sum (evaluate's loss = batch size x average_loss for equal batches), a DNN's named
+    optimizer runs at 0.05; partitioners are accepted and ignored with a warning."""
+    import keras_estimator.tensorflow.compat.v1 as tf1
+
+    features, labels = _generated(64)
+    with caplog.at_level("WARNING", logger="keras_estimator"):
+        est = tf1.estimator.DNNClassifier([4], _columns(features), str(tmp_path), config=SEEDED,
+                                          input_layer_partitioner=tf.compat.v1.min_max_variable_partitioner(1))
+    assert "input_layer_partitioner: variable partitioners" in caplog.text
+    est.train(_input_fn(features, labels, batch=16, repeat=True), steps=50)
+    results = est.evaluate(_input_fn(features, labels, batch=16))
+    assert results["loss"] == pytest.approx(16 * results["average_loss"], rel=1e-4)
+    assert results["accuracy"] > 0.85  # 50 steps are enough at Adagrad(0.05) on summed losses.
+    v2 = ke.DNNClassifier([4], _columns(features), str(tmp_path / "v2"), config=SEEDED)
+    v2.train(_input_fn(features, labels, batch=16, repeat=True), steps=1)
+    assert v2.evaluate(_input_fn(features, labels, batch=16))["loss"] < 2.0  # A batch mean.

@@ -35,13 +35,15 @@ class DNNEstimator(Estimator):
         ValueError: for empty hidden_units or feature_columns, a bad optimizer or dropout.
     """
 
+    _NAMED_OPTIMIZER_RATE: float | None = None  # tf.estimator 2: the class's default rate.
+
     def __init__(self, head: head_lib.Head, hidden_units: Sequence[int], feature_columns: Sequence[Any],
                  model_dir: str | None = None, optimizer: Any = "Adagrad", activation_fn: Callable = tf.nn.relu,
                  dropout: float | None = None, config: Any = None, warm_start_from: Any = None,
                  batch_norm: bool = False):
         units = premade.check_hidden_units(hidden_units)
         columns = premade.check_columns(feature_columns, "feature_columns")
-        make_optimizer = premade.optimizer_factory(optimizer, None)
+        make_optimizer = premade.optimizer_factory(optimizer, self._NAMED_OPTIMIZER_RATE)
         if dropout is not None and not 0.0 <= dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {dropout!r}.")
         self.head = head

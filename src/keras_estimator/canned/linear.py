@@ -21,8 +21,8 @@ class LinearEstimator(Estimator):
             crossed columns get one weight per bucket, dense ones one per value. Or an adapted
             `keras.utils.FeatureSpace` (output_mode "concat"): one weight per output value.
         model_dir: Where checkpoints and summaries go (a temporary directory if None).
-        optimizer: "Ftrl" (default, learning rate min(0.2, 1/sqrt(number of columns)) as in
-            tf.estimator), "Adagrad", "Adam", "RMSProp", "SGD" (learning rate 0.2), a Keras
+        optimizer: "Ftrl" (default), "Adagrad", "Adam", "RMSProp", "SGD" (learning rate 0.2, as
+            tf.estimator), None (Ftrl at min(0.2, 1/sqrt(number of columns))), a Keras
             optimizer (copied per call), a `tf.compat.v1.train` optimizer, or a callable.
         config: A `RunConfig`.
         warm_start_from: A checkpoint path or `WarmStartSettings`.
@@ -39,8 +39,11 @@ class LinearEstimator(Estimator):
         columns = premade.check_columns(feature_columns, "feature_columns")
         if sparse_combiner not in ("sum", "mean", "sqrtn"):
             raise ValueError(f"sparse_combiner must be 'sum', 'mean' or 'sqrtn', got {sparse_combiner!r}.")
-        default_rate = premade.linear_learning_rate(premade.column_count(columns), _LEARNING_RATE)
-        rate = default_rate if optimizer == "Ftrl" else _LEARNING_RATE
+        if optimizer is None:  # tf.estimator's default optimizer; a name gets 0.2.
+            optimizer = "Ftrl"
+            rate = premade.linear_learning_rate(premade.column_count(columns), _LEARNING_RATE)
+        else:
+            rate = _LEARNING_RATE
         make_optimizer = premade.optimizer_factory(optimizer, rate)
         self.head = head
 

@@ -61,9 +61,11 @@ def _is_v1_optimizer(optimizer: Any) -> bool:
 
 
 def minimize_op(loss: tf.Tensor, optimizer: Any, var_list: Sequence[Any] | None) -> Any:
-    """The train_op of one optimizer over `var_list`, Keras 3 or tf.compat.v1."""
+    """The train_op of one optimizer over `var_list`, Keras 3 or tf.compat.v1 (which takes the
+    tf.Variables behind Keras variables)."""
     if _is_v1_optimizer(optimizer):
-        return optimizer.minimize(loss, var_list=var_list)
+        variables = None if var_list is None else [getattr(v, "value", v) for v in var_list]
+        return optimizer.minimize(loss, var_list=variables)
     return head_lib.make_train_op(loss, optimizer, var_list, None, None)
 
 

@@ -24,7 +24,7 @@ OVERRIDES: dict[str, dict[str, str]] = {
     "tensorflow.keras": {"estimator": "keras_estimator.tensorflow.keras_estimator",
                          "layers": "keras_estimator.tensorflow.keras_layers"},
     "tensorflow.keras.layers": {"DenseFeatures": "keras_estimator:DenseFeatures"},
-    "tensorflow.compat.v1": {"estimator": "keras_estimator", "train": "keras_estimator.tensorflow.compat.v1.train",
+    "tensorflow.compat.v1": {"estimator": "keras_estimator.tensorflow.compat.v1.estimator", "train": "keras_estimator.tensorflow.compat.v1.train",
                              "layers": "keras_estimator.layers_v1", "keras": "keras_estimator.tensorflow.keras"},
     # TF 2.21 still has these in tf.compat.v1.train, for sessions: the Estimator's versions instead.
     "tensorflow.compat.v1.train": {name: f"keras_estimator:{name}" for name in _TRAIN_HOOKS},
