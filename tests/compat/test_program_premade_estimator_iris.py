@@ -35,7 +35,6 @@ import time  # added for the test
 
 import numpy as np  # added for the test
 import pandas as pd
-import pytest  # added for the test
 
 import keras_estimator.tensorflow.compat.v1 as tf  # was: import tensorflow as tf
 
