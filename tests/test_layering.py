@@ -104,7 +104,8 @@ LAYERS = {
     # `import keras_estimator.tensorflow as tf`: TensorFlow with tf.estimator's names back.
     6: ["tensorflow", "tensorflow.overrides", "tensorflow.compat", "tensorflow.compat.v1", "tensorflow.compat.v2",
         "tensorflow.compat.v1.train", "tensorflow.keras", "tensorflow.keras_estimator",
-        "tensorflow.keras_layers", "tensorflow.compat.v1.estimator"],
+        "tensorflow.keras_layers", "tensorflow.compat.v1.estimator", "tensorflow.keras_optimizers",
+        "tensorflow.keras_optimizers_legacy"],
 }
 
 

@@ -1,5 +1,6 @@
 """keras_estimator.tensorflow: TensorFlow with tf.estimator's names back, TensorFlow untouched."""
 
+import pytest
 import tensorflow
 
 import keras_estimator as ke
@@ -49,3 +50,23 @@ def test_tf1_distribute_strategies_are_accepted():
     config = ke.RunConfig(train_distribute=tf.compat.v1.distribute.OneDeviceStrategy("/cpu:0"))
     assert config.train_distribute is not None
     assert ke.Estimator.export_savedmodel is ke.Estimator.export_saved_model
+
+
+def test_keras_2_legacy_optimizers_are_compat_v1_rules_with_keras_2_arguments(tmp_path):
+    """tf.keras.optimizers.legacy (gone from Keras 3), which tf.estimator 2.11-2.15's premade
+    estimators required: the compat.v1 optimizer with the same rule, Keras 2's arguments."""
+    import numpy as np
+
+    legacy = tf.keras.optimizers.legacy
+    assert tf.keras.optimizers.Adam is tensorflow.keras.optimizers.Adam  # The rest is Keras 3's.
+    adam = legacy.Adam(learning_rate=0.01, beta_1=0.8)
+    assert isinstance(adam, tensorflow.compat.v1.train.AdamOptimizer) and adam._beta1 == 0.8
+    with pytest.raises(ValueError, match=r"\['clipnorm'\] are not supported"):
+        legacy.SGD(0.1, clipnorm=1.0)
+    x = np.linspace(-1, 1, 64, dtype="float32")
+    columns = [tf.feature_column.numeric_column("x")]
+    est = tf.estimator.LinearRegressor(columns, str(tmp_path), optimizer=lambda: legacy.Ftrl(
+        learning_rate=tf.compat.v1.train.exponential_decay(0.5, tf.compat.v1.train.get_global_step(), 100, 0.9)))
+    data = lambda: tf.data.Dataset.from_tensor_slices(({"x": x}, 3 * x)).batch(16)  # noqa: E731
+    est.train(lambda: data().repeat(), steps=200)
+    assert est.evaluate(data)["average_loss"] < 0.05

@@ -50,7 +50,6 @@ import time  # added for the test
 
 import numpy as np  # added for the test
 import pandas as pd  # noqa: F401  (the notebook read the CSVs with it)
-import pytest  # added for the test
 import keras_estimator.tensorflow as tf  # was: import tensorflow as tf
 import keras_estimator.tensorflow.compat.v1 as tf1  # was: import tensorflow.compat.v1 as tf1
 # dropped: import tensorflow_decision_forests as tfdf (only the TensorFlow 2 part of Example 4)
@@ -164,16 +163,6 @@ BINARY_EVAL_KEYS = {"accuracy", "accuracy_baseline", "auc", "auc_precision_recal
                     "label/mean", "loss", "precision", "prediction/mean", "recall", "global_step"}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "create_sample_optimizer('tf1')'s lambda, called by LinearEstimator.train: "
-    "`tf.keras.optimizers.legacy.Ftrl(l1_regularization_strength=0.001, learning_rate="
-    "tf1.train.exponential_decay(...))` raises ImportError '`keras.optimizers.legacy` is not "
-    "supported in Keras 3' (tf.keras is Keras 3's; tf.estimator 2.15 ran Keras 2's legacy Ftrl "
-    "with the TF1 decayed-rate tensor). Keras 3's Ftrl refuses that tensor as learning_rate "
-    "(ValueError); with tf1.train.FtrlOptimizer in its place the LinearEstimator gives 2.15's "
-    "figures exactly and the DNNEstimator runs, but DNNLinearCombinedEstimator.train fails: "
-    "AttributeError ''Variable' object has no attribute '_in_graph_mode'' (premade.minimize_op: "
-    "a compat.v1 optimizer's minimize(var_list=) over Keras 3 variables)"))
 def test_canned_estimators(program_dir):
     started = time.time()
     (linear_estimator, linear_result, dnn_estimator, dnn_result, combined_estimator,

@@ -22,7 +22,10 @@ OVERRIDES: dict[str, dict[str, str]] = {
     # tf.keras.estimator.model_to_estimator (tf.keras itself is Keras 3's).
     "tensorflow": {"keras": "keras_estimator.tensorflow.keras"},
     "tensorflow.keras": {"estimator": "keras_estimator.tensorflow.keras_estimator",
-                         "layers": "keras_estimator.tensorflow.keras_layers"},
+                         "layers": "keras_estimator.tensorflow.keras_layers",
+                         "optimizers": "keras_estimator.tensorflow.keras_optimizers"},
+    # Keras 2's optimizers, which tf.estimator 2.11-2.15's premade estimators required.
+    "tensorflow.keras.optimizers": {"legacy": "keras_estimator.tensorflow.keras_optimizers_legacy"},
     "tensorflow.keras.layers": {"DenseFeatures": "keras_estimator:DenseFeatures"},
     "tensorflow.compat.v1": {"estimator": "keras_estimator.tensorflow.compat.v1.estimator", "train": "keras_estimator.tensorflow.compat.v1.train",
                              "layers": "keras_estimator.layers_v1", "keras": "keras_estimator.tensorflow.keras"},
