@@ -51,7 +51,8 @@ def write_evals(eval_dir, evals):
 
 
 def drive(hook, est, evals, eval_dir, every=5, last=60):
-    """Runs the hook protocol as training does, evaluating after the hooks ran at each step.
+    """Runs the hook protocol as training does: each step's checkpoint is evaluated, then the
+    hooks run (tf.estimator's CheckpointSaverHook and its listeners ran before the program's).
 
     Returns the steps at which the hook was asked (after begin) and the stop step, if any."""
     context = ke.RunContext(est, ke.ModeKeys.TRAIN, 0)
@@ -60,9 +61,9 @@ def drive(hook, est, evals, eval_dir, every=5, last=60):
         if context.stop_requested:
             break
         context.global_step = step
-        hook.after_run(context)
         if step in evals:
             write_evals(eval_dir, {step: evals[step]})
+        hook.after_run(context)
     return hook.stopped_at_step
 
 
@@ -120,11 +121,12 @@ def test_no_decrease_stops_a_plateau_and_a_resumed_run_trains_no_further(tmp_pat
     stopped = hook.stopped_at_step
     assert stopped is not None and stopped < 50  # Far from max_steps=200.
     assert latest_step(tmp_path) == stopped == int(result["global_step"])
-    # The evaluations the hook could see at its last check (those of earlier checkpoints) show
-    # 10 steps without a decrease; one check earlier they did not.
+    # The evaluations the hook saw at its last check (up to that step's own checkpoint: it was
+    # saved and evaluated before the hooks ran, as tf.estimator's CheckpointSaverHook ran before
+    # the program's hooks) show 10 steps without a decrease; one check earlier they did not.
     losses = es.read_eval_metrics(tmp_path / "eval")
     assert list(losses) == list(range(5, stopped + 1, 5))
-    seen = [(s, m["loss"]) for s, m in losses.items() if s < stopped]
+    seen = [(s, m["loss"]) for s, m in losses.items() if s <= stopped]
     best_step = min(seen, key=lambda sl: sl[1])[0]
     assert seen[-1][0] - best_step >= 10 > seen[-2][0] - best_step
     assert losses[stopped]["loss"] == losses[best_step]["loss"]  # A plateau: the learning rate is 0.
@@ -159,18 +161,18 @@ def test_stop_if_higher_stops_at_the_check_after_the_metric_crosses(tmp_path):
     evals = es.read_eval_metrics(tmp_path / "eval_acc")
     first = next(s for s, m in evals.items() if m["accuracy"] > 0.8)
     assert evals[5]["accuracy"] <= 0.8  # Not stopped at once.
-    assert hook.stopped_at_step == first + 5 == latest_step(tmp_path)
+    assert hook.stopped_at_step == first == latest_step(tmp_path)  # The step's evaluation ran first.
     assert f"'accuracy' = {evals[first]['accuracy']:.6g} at step {first} is higher than" in hook.stop_reason
 
 
-@pytest.mark.parametrize("min_steps, expected", [(0, 10), (20, 25)])
+@pytest.mark.parametrize("min_steps, expected", [(0, 5), (20, 20)])
 def test_stop_if_lower_ignores_evaluations_before_min_steps(tmp_path, min_steps, expected):
     est = learning_estimator(tmp_path)
     # Any loss is lower than 100: the first evaluation at or after min_steps stops training.
     hook = es.stop_if_lower_hook(est, "loss", 100, min_steps=min_steps, run_every_secs=None, run_every_steps=5)
     run(est, hook)
     assert hook.stopped_at_step == expected == latest_step(tmp_path)
-    assert f"at step {expected - 5} is lower than the threshold 100" in hook.stop_reason
+    assert f"at step {expected} is lower than the threshold 100" in hook.stop_reason
 
 
 def test_no_evaluation_results_never_stop(tmp_path):
@@ -208,8 +210,8 @@ def test_no_increase_counts_steps_since_the_best_value(tmp_path):
     hook = es.stop_if_no_increase_hook(est, "accuracy", 20, eval_dir=tmp_path / "eval",
                                        run_every_secs=None, run_every_steps=5)
     # 0.9 at 15 (30 - 15 < 20), then 0.95 at 35; equal values later are no increase, so the
-    # evaluation at 55 is 20 steps after the best, seen by the check at 60.
-    assert drive(hook, est, evals, tmp_path / "eval") == 60
+    # evaluation at 55 is 20 steps after the best, seen by the check at 55.
+    assert drive(hook, est, evals, tmp_path / "eval") == 55
     assert "no increase for 20 steps since 0.95 at step 35" in hook.stop_reason
 
 
@@ -220,7 +222,7 @@ def test_no_decrease_skips_nan_and_respects_min_steps(tmp_path):
     hook = es.stop_if_no_decrease_hook(est, "loss", 10, eval_dir=tmp_path / "eval", min_steps=10,
                                        run_every_secs=None, run_every_steps=5)
     # 0.1 at step 5 is before min_steps; NaN at 10 is never the best: best 0.8 at 20, 30 - 20.
-    assert drive(hook, est, evals, tmp_path / "eval") == 35
+    assert drive(hook, est, evals, tmp_path / "eval") == 30
 
 
 def test_threshold_uses_any_evaluation_not_only_the_latest(tmp_path):

@@ -8,8 +8,9 @@ runs in Python between loops, and a loop always ends at the step a hook asks for
 - `begin(context)`: once, after variables are restored and before the first step.
 - `next_step(global_step)`: the next global step after which `after_run` must run (None: after
   whatever loop comes next).
-- `after_run(context)`: after each loop; `context.global_step`, `context.loss` (the loss of the
-  last step run) and `context.request_stop()`.
+- `after_run(context)`: after each loop (in train after the step's due checkpoint was saved);
+  `context.global_step`, `context.loss` (the loss of the last step run) and
+  `context.request_stop()`.
 - `end(context)`: once, after the last step, before the final checkpoint is saved.
 """
 

@@ -147,9 +147,12 @@ class TrainLoop:
         if config.save_summary_steps and step % config.save_summary_steps == 0:
             self._summaries.scalar("loss", loss, step)
             self._summaries.scalar("global_step/sec", summary_rate.tick(step)[1], step)
+        # The step's checkpoint first, as tf.estimator's CheckpointSaverHook ran before the
+        # program's hooks: a hook that raises in after_run leaves this step resumable.
+        stop = self._saver.due(step) and self._saver.save(step)
         self._hooks.after_run(context)
         requested, context.checkpoint_requested = context.checkpoint_requested, False
-        if (self._saver.due(step) or requested) and self._saver.save(step):
+        if (requested and self._saver.save(step)) or stop:
             context.request_stop()
 
     def _loop_size(self, step: int, last_step: int | None) -> int:

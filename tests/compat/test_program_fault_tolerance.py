@@ -17,7 +17,7 @@ written. Dropped: the shell cell `!pip install tf-nightly` and every TensorFlow 
 tf.estimator). Added, for the test: `latest_after_interruption =
 tf1.train.latest_checkpoint(path)` right after the interrupted `train` (what the resumed
 Estimator will restore), `run_program` returning the classifier, `path`, that value and the
-test images, and `import os`, `import pytest`. The steps are the notebook's (interrupted at
+test images, and `import os`. The steps are the notebook's (interrupted at
 the hook's sixth `after_run`, resumed to max_steps=10). Everything else is verbatim: the
 imports and `InterruptHook` at module level, the TensorFlow 1 cells from the data on in
 `run_program`, in the notebook's order.
@@ -34,7 +34,6 @@ shuffle=True); a second DNNClassifier on the same model_dir resuming with train(
 
 import os  # added for the test
 
-import pytest  # added for the test
 
 import keras_estimator.tensorflow.compat.v1 as tf1  # was: import tensorflow.compat.v1 as tf1
 import keras_estimator.tensorflow as tf  # noqa: F401  (was: import tensorflow as tf; it loaded MNIST)
@@ -123,13 +122,6 @@ def _summary_steps(path, tag):
     return sorted(steps)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "train(hooks=[InterruptHook()], max_steps=10) interrupted by the hook's RuntimeError in its "
-    "sixth after_run leaves model.ckpt-5, not model.ckpt-6: keras_estimator's train loop calls "
-    "the hooks' after_run before it saves the step's checkpoint (train_loop.py _after_loop), "
-    "while tf.estimator 2.15's CheckpointSaverHook ran before the program's hooks, so "
-    "model.ckpt-6 was written and the rebuilt DNNClassifier resumed from it; here it resumes "
-    "from step 5 and step 6's 'loss' summary is written twice"))
 def test_fault_tolerance(program_dir, capsys):
     started = time.time()
     classifier, path, latest_after_interruption, x_test, y_test = run_program()
