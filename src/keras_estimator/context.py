@@ -25,6 +25,9 @@ class ModelFnContext:
     # cross-replica context, where gradients cannot be taken: `minimize` only creates the
     # optimizer's variables then.
     building: bool = False
+    # The tape gives gradients once; a second `minimize` in the same step (wide & deep: one
+    # optimizer per part) differentiates the graph symbolically instead.
+    tape_used: bool = False
 
 
 def current() -> ModelFnContext | None:

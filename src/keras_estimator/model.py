@@ -113,7 +113,7 @@ class Model:
         is undone, so a step counts once."""
         start = self.global_step.read_value() if tf.inside_function() else None
         watch = graph_collections.AssignmentWatch(self.global_step)
-        with tf.GradientTape(persistent=True) as tape, watch:  # minimize() may run twice (wide & deep).
+        with tf.GradientTape() as tape, watch:
             spec = self.call(features, labels, ModeKeys.TRAIN, tape)
         # The global step as model_fn saw it (before this step); other tensors by name.
         values = [start if name == self.global_step.name and start is not None

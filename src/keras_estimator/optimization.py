@@ -70,8 +70,12 @@ def _gradients(ctx, loss: tf.Tensor, var_list: list) -> list:
     replicas = ctx.strategy.num_replicas_in_sync
     if replicas > 1:  # Keras sums gradients across replicas; the loss is a per-replica mean.
         scaled = loss / tf.cast(replicas, loss.dtype)
-    with ctx.tape.stop_recording():
-        grads = ctx.tape.gradient(scaled, var_list)
+    if ctx.tape_used:  # A second minimize in this step: the (non-persistent) tape is spent.
+        grads = tf.gradients(scaled, [getattr(v, "value", v) for v in var_list])
+    else:
+        with ctx.tape.stop_recording():
+            grads = ctx.tape.gradient(scaled, var_list)
+        ctx.tape_used = True
     if isinstance(ctx.strategy, tf.distribute.MultiWorkerMirroredStrategy):
         # Sparse gradients (embeddings) of different sizes on different workers make the
         # collective all-gather fail with a shape mismatch; dense ones all-reduce.
