@@ -7,6 +7,7 @@ from typing import Sequence
 import keras
 import tensorflow as tf
 
+from keras_estimator import _compat
 from keras_estimator import context as context_lib
 
 
@@ -71,7 +72,7 @@ def _gradients(ctx, loss: tf.Tensor, var_list: list) -> list:
     if replicas > 1:  # Keras sums gradients across replicas; the loss is a per-replica mean.
         scaled = loss / tf.cast(replicas, loss.dtype)
     if ctx.tape_used:  # A second minimize in this step: the (non-persistent) tape is spent.
-        grads = tf.gradients(scaled, [getattr(v, "value", v) for v in var_list])
+        grads = tf.gradients(scaled, [_compat.backing_variable(v) for v in var_list])
     else:
         with ctx.tape.stop_recording():
             grads = ctx.tape.gradient(scaled, var_list)

@@ -83,12 +83,15 @@ def _signatures(model: Model, receiver_fn: Callable, features_spec: Any) -> tupl
         receiver = _call_receiver(receiver_fn)
         spec = model.call(receiver.features, None, ModeKeys.PREDICT)
         traced["inputs"] = receiver.receiver_tensors
-        traced["outputs"], traced["single_input"] = signature_outputs(spec), single_input_signatures(spec)
+        exported = export_outputs_of(spec)
+        traced["outputs"] = {name: output.as_signature_outputs() for name, output in exported.items()}
+        # tf.estimator's classify and regress signatures take one string tensor named "inputs".
+        traced["single_input"] = {name for name, output in exported.items()
+                                  if isinstance(output, (ClassificationOutput, RegressionOutput))}
 
     with trace_errors(ModeKeys.PREDICT, features_spec, None), _compat.resources_created(resources):
         graph = tf.compat.v1.wrap_function(serving_graph, signature=[])
     inputs = traced["inputs"]
-    # tf.estimator's classify and regress signatures take one string tensor named "inputs".
     single = list(inputs.values())[0] if len(inputs) == 1 else None
     as_inputs = {"inputs": single} if isinstance(single, tf.Tensor) and single.dtype == tf.string else inputs
     return {
@@ -156,24 +159,13 @@ def remove_abandoned_temps(base: str) -> None:
         shutil.rmtree(os.path.join(base, name), ignore_errors=True)
 
 
-def signature_outputs(spec) -> dict[str, dict[str, tf.Tensor]]:
-    """Signature name -> outputs, from `spec.export_outputs` or else all predictions.
+def export_outputs_of(spec) -> dict[str, ExportOutput]:
+    """Signature name -> export output, from `spec.export_outputs` or else all predictions.
 
     Raises:
         ValueError: for export_outputs values that are not `ExportOutput`s, or several without
             a `serving_default`.
     """
-    return {name: output.as_signature_outputs() for name, output in _export_outputs(spec).items()}
-
-
-def single_input_signatures(spec) -> set[str]:
-    """The signatures of a `ClassificationOutput` or `RegressionOutput`: given a receiver of one
-    string tensor (serialized tf.Examples), their input is named "inputs", as tf.estimator's."""
-    return {name for name, output in _export_outputs(spec).items()
-            if isinstance(output, (ClassificationOutput, RegressionOutput))}
-
-
-def _export_outputs(spec) -> dict[str, ExportOutput]:
     export_outputs = spec.export_outputs
     if export_outputs is None:
         export_outputs = {DEFAULT_SIGNATURE: PredictOutput(spec.predictions)}

@@ -9,6 +9,7 @@ from typing import Any, Callable, Sequence
 import keras
 import tensorflow as tf
 
+from keras_estimator import _compat
 from keras_estimator.canned import head as head_lib
 from keras_estimator.canned.classification_heads import BinaryClassHead, MultiClassHead
 from keras_estimator.canned.linear_model import LinearModel
@@ -64,7 +65,7 @@ def minimize_op(loss: tf.Tensor, optimizer: Any, var_list: Sequence[Any] | None)
     """The train_op of one optimizer over `var_list`, Keras 3 or tf.compat.v1 (which takes the
     tf.Variables behind Keras variables)."""
     if _is_v1_optimizer(optimizer):
-        variables = None if var_list is None else [getattr(v, "value", v) for v in var_list]
+        variables = None if var_list is None else [_compat.backing_variable(v) for v in var_list]
         return optimizer.minimize(loss, var_list=variables)
     return head_lib.make_train_op(loss, optimizer, var_list, None, None)
 
