@@ -98,11 +98,6 @@ class MultiClassHead(head_lib.Head):
     def _cross_entropy(self, ids: tf.Tensor, logits: tf.Tensor) -> tf.Tensor:
         return tf.nn.sparse_softmax_cross_entropy_with_logits(labels=ids[:, 0], logits=logits)[:, tf.newaxis]
 
-    def loss(self, labels, logits, features=None, mode=None, regularization_losses=None):
-        weights = head_lib.example_weights(features, self.weight_column, logits)
-        loss = head_lib.reduce_weighted(self.unreduced_loss(labels, logits, features), weights, self.loss_reduction)
-        return head_lib.add_regularization(loss, regularization_losses)
-
     def _class_logits(self, logits: tf.Tensor) -> tf.Tensor:
         """One logit per class (argmax of these, not of rounded probabilities, is the class)."""
         return logits
@@ -143,8 +138,7 @@ class MultiClassHead(head_lib.Head):
         weights = head_lib.metric_weights(weights, ids)
         eval_metrics[K.ACCURACY].update_state(ids, class_ids, sample_weight=weights)
         eval_metrics[K.LOSS_MEAN].update_state(self.unreduced_loss(labels, logits, features), sample_weight=weights)
-        if K.LOSS_REGULARIZATION in eval_metrics:
-            eval_metrics[K.LOSS_REGULARIZATION].update_state(tf.add_n(list(regularization_losses)))
+        head_lib.update_regularization(eval_metrics, regularization_losses)
         return eval_metrics
 
 

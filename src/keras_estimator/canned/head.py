@@ -17,6 +17,7 @@ import keras
 import tensorflow as tf
 
 from keras_estimator import export, fn_args
+from keras_estimator.canned.metric_keys import MetricKeys
 from keras_estimator.errors import InputError, MissingFeatureError
 from keras_estimator.mode_keys import ModeKeys
 from keras_estimator.optimization import minimize
@@ -41,11 +42,20 @@ class Head(abc.ABC):
     logits_dimension: int = 1
     loss_reduction: str = SUM_OVER_BATCH_SIZE
 
-    @abc.abstractmethod
+    weight_column: Any = None
+
+    def unreduced_loss(self, labels: Any, logits: tf.Tensor, features: Any = None) -> tf.Tensor:
+        """Per-example losses `[batch, d]`, before weights and reduction."""
+        raise NotImplementedError(f"{type(self).__name__} defines no per-example loss.")
+
     def loss(self, labels: Any, logits: tf.Tensor, features: Any = None, mode: str | None = None,
              regularization_losses: Sequence[tf.Tensor] | None = None) -> tf.Tensor:
         """The scalar training loss: per-example losses reduced by `loss_reduction`, weighted
         by the weight column, plus the regularization losses."""
+        del mode  # The same in TRAIN and EVAL.
+        weights = example_weights(features, self.weight_column, logits)
+        loss = reduce_weighted(self.unreduced_loss(labels, logits, features), weights, self.loss_reduction)
+        return add_regularization(loss, regularization_losses)
 
     @abc.abstractmethod
     def predictions(self, logits: tf.Tensor, keys: Sequence[str] | None = None) -> dict[str, tf.Tensor]:
@@ -197,6 +207,12 @@ def metric_weights(weights: tf.Tensor | float, values: tf.Tensor) -> tf.Tensor |
     if isinstance(weights, float):
         return None
     return tf.broadcast_to(weights, tf.shape(values))
+
+
+def update_regularization(eval_metrics: dict, regularization_losses: Sequence[tf.Tensor] | None) -> None:
+    """Updates the `regularization_loss` metric, present when regularization losses were given."""
+    if MetricKeys.LOSS_REGULARIZATION in eval_metrics:
+        eval_metrics[MetricKeys.LOSS_REGULARIZATION].update_state(tf.add_n(list(regularization_losses)))
 
 
 def add_regularization(loss: tf.Tensor, regularization_losses: Sequence[tf.Tensor] | None) -> tf.Tensor:

@@ -110,6 +110,5 @@ class MultiHead(head_lib.Head):
             loss = mine.pop(MetricKeys.LOSS)
             h.update_metrics(mine, features, split[h.name], labels[h.name])
             loss.update_state(h.loss(labels[h.name], split[h.name], features))
-        if MetricKeys.LOSS_REGULARIZATION in eval_metrics:
-            eval_metrics[MetricKeys.LOSS_REGULARIZATION].update_state(tf.add_n(list(regularization_losses)))
+        head_lib.update_regularization(eval_metrics, regularization_losses)
         return eval_metrics

@@ -91,11 +91,6 @@ class MultiLabelHead(head_lib.Head):
         losses = tf.nn.sigmoid_cross_entropy_with_logits(labels=hot, logits=logits)
         return tf.reduce_mean(losses, axis=1, keepdims=True)
 
-    def loss(self, labels, logits, features=None, mode=None, regularization_losses=None):
-        weights = head_lib.example_weights(features, self.weight_column, logits)
-        loss = head_lib.reduce_weighted(self.unreduced_loss(labels, logits, features), weights, self.loss_reduction)
-        return head_lib.add_regularization(loss, regularization_losses)
-
     def predictions(self, logits, keys=None):
         logits = head_lib.check_logits(logits, self.n_classes)
         all_ids = tf.tile(tf.range(self.n_classes)[tf.newaxis, :], [tf.shape(logits)[0], 1])
@@ -141,6 +136,5 @@ class MultiLabelHead(head_lib.Head):
             eval_metrics[K.PROBABILITY_MEAN_AT_CLASS % c].update_state(probabilities[:, c:c + 1], sample_weight=one)
             for key in (K.AUC_AT_CLASS % c, K.AUC_PR_AT_CLASS % c):
                 eval_metrics[key].update_state(hot[:, c:c + 1], probabilities[:, c:c + 1], sample_weight=one)
-        if K.LOSS_REGULARIZATION in eval_metrics:
-            eval_metrics[K.LOSS_REGULARIZATION].update_state(tf.add_n(list(regularization_losses)))
+        head_lib.update_regularization(eval_metrics, regularization_losses)
         return eval_metrics

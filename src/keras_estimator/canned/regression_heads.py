@@ -63,11 +63,6 @@ class RegressionHead(head_lib.Head):
             return head_lib.call_loss_fn(self.loss_fn, labels, logits, features)
         return self._pointwise_loss(labels, logits)
 
-    def loss(self, labels, logits, features=None, mode=None, regularization_losses=None):
-        weights = head_lib.example_weights(features, self.weight_column, logits)
-        loss = head_lib.reduce_weighted(self.unreduced_loss(labels, logits, features), weights, self.loss_reduction)
-        return head_lib.add_regularization(loss, regularization_losses)
-
     def predictions(self, logits, keys=None):
         logits = head_lib.check_logits(logits, self.label_dimension)
         if self.inverse_link_fn is None:
@@ -98,8 +93,7 @@ class RegressionHead(head_lib.Head):
         predicted = self.predictions(logits, [P.PREDICTIONS])[P.PREDICTIONS]
         eval_metrics[K.PREDICTION_MEAN].update_state(predicted, sample_weight=head_lib.metric_weights(weights, predicted))
         eval_metrics[K.LABEL_MEAN].update_state(values, sample_weight=head_lib.metric_weights(weights, values))
-        if K.LOSS_REGULARIZATION in eval_metrics:
-            eval_metrics[K.LOSS_REGULARIZATION].update_state(tf.add_n(list(regularization_losses)))
+        head_lib.update_regularization(eval_metrics, regularization_losses)
         return eval_metrics
 
 
